@@ -1,0 +1,171 @@
+"""Configuration classes; every value can be set from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Read a string setting from the environment."""
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_int(name: str, default: int) -> int:
+    """Read an integer setting from the environment."""
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a boolean setting (1/0, true/false, yes/no, on/off) from the environment."""
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_path() -> Path:
+    """Folder for local state: SQLite database, generated keys, saved mail."""
+    return Path(env_str("INSTANCE_PATH", str(BASE_DIR / "instance")))
+
+
+def load_or_create_secret(path: Path) -> str:
+    """Return the secret key stored at path, generating it (mode 0600) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+class Config:
+    """Base settings shared by every environment."""
+
+    ENV_NAME = "base"
+    INSTANCE_PATH = str(instance_path())
+    SECRET_KEY = env_str("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
+    APP_TIMEZONE = env_str("APP_TIMEZONE", "UTC")
+    TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+    PREFERRED_URL_SCHEME = env_str("PREFERRED_URL_SCHEME", "http")
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_DURATION = timedelta(days=env_int("REMEMBER_DAYS", 30))
+    SESSION_LIFETIME_HOURS = env_int("SESSION_LIFETIME_HOURS", 12)
+    SESSION_TOUCH_SECONDS = env_int("SESSION_TOUCH_SECONDS", 60)
+    HSTS_ENABLED = env_bool("HSTS_ENABLED", False)
+
+    # Password hashing (argon2id, OWASP defaults)
+    ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 2)
+    ARGON2_MEMORY_COST = env_int("ARGON2_MEMORY_COST", 19456)
+    ARGON2_PARALLELISM = env_int("ARGON2_PARALLELISM", 1)
+
+    # Password policy
+    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 8)
+    PASSWORD_MAX_LENGTH = env_int("PASSWORD_MAX_LENGTH", 128)
+    PASSWORD_ZXCVBN_MIN_SCORE = env_int("PASSWORD_ZXCVBN_MIN_SCORE", 0)
+    BREACHED_PASSWORDS_FILE = env_str("BREACHED_PASSWORDS_FILE")
+
+    # Tokens and codes
+    VERIFY_LINK_HOURS = env_int("VERIFY_LINK_HOURS", 24)
+    VERIFY_CODE_MINUTES = env_int("VERIFY_CODE_MINUTES", 30)
+    CODE_MAX_ATTEMPTS = env_int("CODE_MAX_ATTEMPTS", 5)
+    CODE_LOCK_MINUTES = env_int("CODE_LOCK_MINUTES", 10)
+    RESET_LINK_MINUTES = env_int("RESET_LINK_MINUTES", 60)
+    UNLOCK_LINK_HOURS = env_int("UNLOCK_LINK_HOURS", 24)
+
+    # Lockout
+    LOCKOUT_ENABLED = env_bool("LOCKOUT_ENABLED", True)
+    LOCKOUT_THRESHOLD = env_int("LOCKOUT_THRESHOLD", 5)
+    LOCKOUT_WINDOW_MINUTES = env_int("LOCKOUT_WINDOW_MINUTES", 15)
+    LOCKOUT_DURATIONS_MINUTES = [
+        int(x) for x in env_str("LOCKOUT_DURATIONS_MINUTES", "15,60,1440").split(",")
+    ]
+
+    # Rate limits (Flask-Limiter)
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "5 per minute")
+    RATELIMIT_EMAIL = env_str("RATELIMIT_EMAIL", "3 per hour")
+
+    # Mail: "console" prints and saves .eml files under instance/mail; "smtp" sends.
+    MAIL_BACKEND = env_str("MAIL_BACKEND", "console")
+    MAIL_SERVER = env_str("MAIL_SERVER", "localhost")
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = env_str("MAIL_USERNAME")
+    MAIL_PASSWORD = env_str("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "Doorman <no-reply@doorman.local>")
+    MAIL_ECHO = env_bool("MAIL_ECHO", True)
+
+    # JWT (Flask-JWT-Extended)
+    JWT_TOKEN_LOCATION = ["headers", "cookies"]
+    JWT_HEADER_TYPE = "Bearer"
+    JWT_COOKIE_CSRF_PROTECT = True
+    JWT_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    JWT_COOKIE_SAMESITE = "Lax"
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_DAYS", 7))
+
+    # Flask-WTF
+    WTF_CSRF_TIME_LIMIT = None
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite and generated secrets in the instance folder."""
+
+    ENV_NAME = "development"
+    DEBUG = env_bool("FLASK_DEBUG", False)
+
+
+class TestingConfig(Config):
+    """Tests: tiny hash parameters, quiet mail; databases come from the fixtures."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production-0123456789"
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
+    MAIL_ECHO = False
+    WTF_CSRF_ENABLED = True
+
+
+class ProductionConfig(Config):
+    """Production: secure cookies and HSTS; SECRET_KEY is required."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    JWT_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    HSTS_ENABLED = env_bool("HSTS_ENABLED", True)
+    MAIL_ECHO = env_bool("MAIL_ECHO", False)
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,7 @@
+"""Sign-in flows: register, verify, log in and out, forgotten password, unlock."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from webapp.auth import routes  # noqa: E402,F401

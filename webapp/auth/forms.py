@@ -1,0 +1,89 @@
+"""Forms of the auth blueprint."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Regexp
+
+
+def strip(value):
+    """Trim surrounding whitespace from submitted text."""
+    return value.strip() if isinstance(value, str) else value
+
+
+EMAIL_FIELD = [
+    DataRequired("Enter your email address."),
+    Length(max=254, message="An email address has at most 254 characters."),
+    Email("Enter a valid email address.", check_deliverability=False),
+]
+
+
+class LoginForm(FlaskForm):
+    """Email, password and remember-me."""
+
+    email = EmailField("Email", validators=EMAIL_FIELD, filters=[strip])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=1024, message="Too long.")],
+    )
+    encrypted_password = HiddenField()
+    remember = BooleanField("Keep me signed in for 30 days")
+    next = HiddenField()
+    submit = SubmitField("Log in")
+
+
+class RegisterForm(FlaskForm):
+    """New account; the service checks the full policy and uniqueness."""
+
+    username = StringField("Username", validators=[DataRequired("Username cannot be null")])
+    email = EmailField("Email", validators=[DataRequired("E-mail cannot be null")], filters=[strip])
+    password = PasswordField("Password", validators=[DataRequired("Password cannot be null")])
+    password_repeat = PasswordField(
+        "Confirm password", validators=[DataRequired("Please repeat the password.")]
+    )
+    submit = SubmitField("Create account")
+
+    # Service error keys (API names) -> form fields.
+    FIELD_FOR = {"passwordRepeat": "password_repeat"}
+
+    def apply_errors(self, errors: dict[str, list[str]]) -> None:
+        """Attach service validation messages to the matching fields."""
+        for key, messages in errors.items():
+            field = getattr(self, self.FIELD_FOR.get(key, key), None)
+            if field is not None:
+                field.errors = list(field.errors) + messages
+            else:
+                self.form_errors.extend(messages)
+
+
+class EmailForm(FlaskForm):
+    """A single email address: resend verification, forgotten password."""
+
+    email = EmailField("Email", validators=EMAIL_FIELD, filters=[strip])
+    submit = SubmitField("Send")
+
+
+class VerifyCodeForm(FlaskForm):
+    """Email plus the 6-digit code from the verification email."""
+
+    email = EmailField("Email", validators=EMAIL_FIELD, filters=[strip])
+    code = StringField(
+        "6-digit code",
+        validators=[
+            DataRequired("Enter the code from the email."),
+            Regexp(r"^\s*\d{6}\s*$", message="The code has 6 digits."),
+        ],
+    )
+    submit = SubmitField("Verify")
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password and its confirmation (reset link)."""
+
+    password = PasswordField("New password", validators=[DataRequired("Password cannot be null")])
+    password_repeat = PasswordField(
+        "Confirm new password", validators=[DataRequired("Please repeat the password.")]
+    )
+    submit = SubmitField("Set password")
+
+    FIELD_FOR = RegisterForm.FIELD_FOR
+    apply_errors = RegisterForm.apply_errors

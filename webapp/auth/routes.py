@@ -1,0 +1,220 @@
+"""Routes of the auth blueprint; each parses, calls one service, commits once, renders."""
+
+from __future__ import annotations
+
+import math
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from webapp.auth import bp
+from webapp.auth.forms import EmailForm, LoginForm, NewPasswordForm, RegisterForm, VerifyCodeForm
+from webapp.extensions import db, limiter
+from webapp.hooks import current_attempt
+from webapp.services import auth
+from webapp.web import form_email_key, safe_next_url
+
+
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _landing(next_url: str | None = None):
+    return redirect(safe_next_url(next_url) or url_for("dashboard.index"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
+def login():
+    """Log in with email and password."""
+    if current_user.is_authenticated:
+        return _landing(request.args.get("next"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next_url(request.args.get("next")) or ""
+    status, unverified_email = 200, None
+    if form.validate_on_submit():
+        ctx = current_attempt()
+        result = auth.password_login(
+            form.email.data, form.password.data, ctx, remember=bool(form.remember.data)
+        )
+        db.session.commit()
+        if result.status == "ok":
+            next_url = form.next.data
+            session.clear()
+            login_user(result.user, remember=bool(form.remember.data))
+            flash(f"Welcome back, {result.user.display_name}.", "success")
+            return _landing(next_url)
+        if result.status == "locked":
+            minutes = math.ceil(result.retry_after / 60)
+            flash(
+                f"Too many failed sign-ins for this email. Try again in {minutes} minute(s), "
+                "or use the unlock link we emailed to the account owner.",
+                "danger",
+            )
+            response = current_app.make_response(
+                (render_template("auth/login.html", form=form), 429)
+            )
+            response.headers["Retry-After"] = str(result.retry_after)
+            return response
+        if result.status == "unverified":
+            unverified_email = result.user.email
+        else:
+            form.form_errors.append("Invalid email or password.")
+    elif request.method == "POST":
+        current_attempt().finish("invalid_input")
+        status = 400
+    return render_template("auth/login.html", form=form, unverified_email=unverified_email), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Log out (POST with CSRF): revoke the server-side session."""
+    auth.end_session(current_user.session_key)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_REGISTER"), methods=["POST"])
+def register():
+    """Create an account and send the verification email."""
+    if current_user.is_authenticated:
+        return _landing()
+    form = RegisterForm()
+    if form.validate_on_submit():
+        errors = auth.registration_errors(
+            form.username.data, form.email.data, form.password.data, form.password_repeat.data
+        )
+        if not errors:
+            user = auth.register(form.username.data, form.email.data, form.password.data)
+            db.session.commit()
+            flash(f"Account created. We sent a link and a code to {user.email}.", "success")
+            return redirect(url_for("auth.verify_code", email=user.email))
+        form.apply_errors(errors)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/verify/<token>")
+def verify_link(token: str):
+    """Verify an email address with the emailed link."""
+    result = auth.verify_email_link(token)
+    db.session.commit()
+    if result.status in ("verified", "already"):
+        flash(
+            "Your email address is verified. You can log in now."
+            if result.status == "verified"
+            else "Your email address was already verified.",
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    message = (
+        "This verification link has expired. Request a new one below."
+        if result.status == "expired"
+        else "This verification link is not valid. Request a new one below."
+    )
+    return _failed(message, EmailForm())
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
+def verify_code():
+    """Verify an email address with the 6-digit code."""
+    form = VerifyCodeForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args.get("email", "")[:254]
+    status = 200
+    if form.validate_on_submit():
+        result = auth.verify_email_code(form.email.data, form.code.data)
+        db.session.commit()
+        if result.status in ("verified", "already"):
+            flash("Your email address is verified. You can log in now.", "success")
+            return redirect(url_for("auth.login"))
+        if result.status == "locked":
+            minutes = math.ceil(result.retry_after / 60)
+            form.code.errors = [f"Too many wrong codes. Try again in {minutes} minute(s)."]
+            status = 429
+        elif result.status == "expired":
+            form.code.errors = ["This code has expired. Request a new email below."]
+            status = 400
+        else:
+            form.code.errors = ["That code is not right."]
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    response = current_app.make_response(
+        (render_template("auth/verify_code.html", form=form, resend=EmailForm()), status)
+    )
+    if status == 429:
+        response.headers["Retry-After"] = str(result.retry_after)
+    return response
+
+
+@bp.route("/resend-verification", methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_EMAIL"), key_func=form_email_key)
+def resend_verification():
+    """Send a fresh verification email (same answer whether or not the account exists)."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        auth.resend_verification(form.email.data)
+        db.session.commit()
+        flash("If that account is waiting for verification, a new email is on its way.", "info")
+        return redirect(url_for("auth.verify_code", email=auth.normalise_email(form.email.data)))
+    flash("Enter a valid email address.", "danger")
+    return redirect(url_for("auth.verify_code"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_EMAIL"), key_func=form_email_key, methods=["POST"])
+def forgot_password():
+    """Ask for a password reset link (same answer for every email)."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        auth.request_password_reset(form.email.data)
+        db.session.commit()
+        flash("If an account exists with this email, a password reset email has been sent.", "info")
+        return redirect(url_for("auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from a reset link; every session ends."""
+    if auth.check_reset_token(token).token is None:
+        return _failed("This password reset link is invalid or has expired. Ask for a new one.")
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        errors = auth.reset_password(token, form.password.data, form.password_repeat.data)
+        if not errors:
+            db.session.commit()
+            logout_user()
+            flash(
+                "Password reset successful. You can now log in with your new password.", "success"
+            )
+            return redirect(url_for("auth.login"))
+        db.session.rollback()
+        form.apply_errors(errors)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/reset.html", form=form), status
+
+
+def _failed(message: str, form: EmailForm | None = None):
+    """The page for a link that cannot be used."""
+    return render_template("auth/verify_failed.html", message=message, form=form), 400
+
+
+@bp.route("/unlock/<token>")
+def unlock(token: str):
+    """End a lockout early with the emailed unlock link."""
+    ok = auth.unlock_with_token(token)
+    db.session.commit()
+    if ok:
+        flash("Your sign-in is unlocked. You can try again now.", "success")
+        return redirect(url_for("auth.login"))
+    return _failed("This unlock link is invalid or has expired.")

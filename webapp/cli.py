@@ -1,0 +1,75 @@
+"""Flask commands: create-admin, seed-demo."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import User
+from webapp.services import auth
+from webapp.services.demo import seed_demo
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True, help="Email address of the admin.")
+@click.option("--username", prompt=True, help="Username (4-32 characters).")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Password."
+)
+def create_admin(email: str, username: str, password: str) -> None:
+    """Create a verified admin account (flags, or prompts for what is missing)."""
+    errors = auth.registration_errors(username, email, password, password)
+    if errors:
+        for field, messages in errors.items():
+            for message in messages:
+                click.echo(f"{field}: {message}", err=True)
+        raise SystemExit(1)
+    user = auth.create_user(username, email, password, role="admin", verified=True, source="cli")
+    db.session.commit()
+    click.echo(f"Admin {user.email} created (id {user.id}).")
+
+
+@click.command("seed-demo")
+@click.option("--users", default=25, show_default=True, help="How many users in all.")
+@click.option("--days", default=30, show_default=True, help="How many days of history.")
+@click.option("--attempts", default=5000, show_default=True, help="How many login attempts.")
+@click.option("--seed", type=int, default=None, help="Random seed, for repeatable data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when users already exist.")
+def seed_demo_command(users: int, days: int, attempts: int, seed: int | None, if_empty: bool):
+    """Create demo users and realistic login attempts with bulk inserts."""
+    import random
+
+    if if_empty and db.session.scalar(select(func.count(User.id))):
+        click.echo("Users already exist; demo data not seeded.")
+        return
+    with click.progressbar(length=attempts, label="Seeding login attempts") as bar:
+        summary = seed_demo(users, days, attempts, progress=bar.update, rng=random.Random(seed))
+        db.session.commit()
+    lines = [
+        f"Demo data: {summary.users} users, {summary.attempts} login attempts.",
+        f"Demo admin: {summary.admin_email}  password: {summary.admin_password}",
+        f"Other demo users (staff@doorman.local, user00002@doorman.local, ...): "
+        f"password {summary.user_password}",
+    ]
+    _save_credentials("\n".join(lines) + "\n")
+    for line in lines:
+        click.echo(line)
+
+
+def _save_credentials(text: str) -> None:
+    """Keep the demo credentials in the instance folder (mode 0600) for later reference."""
+    path = Path(current_app.instance_path) / "demo_credentials.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the commands to the app."""
+    app.cli.add_command(create_admin)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,106 @@
+"""Error pages: HTML for people, JSON under /api/ and for clients that ask for JSON."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, jsonify, make_response, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from webapp.extensions import limiter
+from webapp.hooks import mark_attempt_refused
+from webapp.web import wants_json
+
+TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Forbidden",
+    404: "Page not found",
+    405: "Method not allowed",
+    413: "Request too large",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "You need to sign in first.",
+    403: "You do not have permission to perform this action.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that kind of request.",
+    413: "The request is larger than this server accepts.",
+    429: "Too many requests. Please wait before trying again.",
+    500: "An unexpected error happened. It has been logged.",
+}
+
+
+def retry_after_seconds(error: HTTPException) -> int:
+    """Seconds until a rate limit resets, from Flask-Limiter or the error itself."""
+    explicit = getattr(error, "retry_after", None)
+    if explicit:
+        return int(explicit)
+    current = limiter.current_limit
+    if current is not None:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    return 60
+
+
+def error_response(code: int, description: str | None = None, retry_after: int | None = None):
+    """Render one error as JSON or HTML, with Retry-After on 429."""
+    message = description or MESSAGES.get(code, "Error")
+    if wants_json():
+        if code == 401:
+            body = {"message": "Token is invalid or expired"}
+        elif code == 403:
+            body = {"detail": MESSAGES[403]}
+        elif code == 429:
+            body = {"detail": message, "retry_after": retry_after}
+        else:
+            body = {"error": message, "detail": message}
+        response = jsonify(body)
+    else:
+        response = make_response(
+            render_template(
+                "errors/error.html",
+                code=code,
+                title=TITLES.get(code, "Error"),
+                message=message,
+                retry_after=retry_after,
+            )
+        )
+    response.status_code = code
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Register the handlers for HTTP errors, CSRF failures and crashes."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        mark_attempt_refused("bad_request")
+        return error_response(400, "The form expired or did not come from this site. Try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        if code == 429:
+            mark_attempt_refused("rate_limited")
+            return error_response(429, MESSAGES[429], retry_after_seconds(error))
+        if code >= 500:
+            mark_attempt_refused("error")
+        described = error.description if code in (400, 413) and _custom(error) else None
+        return error_response(code, described)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error):
+        mark_attempt_refused("error")
+        app.logger.error("unhandled error: %s", getattr(error, "original_exception", error))
+        return error_response(500)
+
+
+def _custom(error: HTTPException) -> bool:
+    """Whether a 400/413 carries our own description rather than Werkzeug's default."""
+    return error.description != type(error).description

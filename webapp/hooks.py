@@ -1,0 +1,121 @@
+"""Request hooks: login-attempt capture and recording, session loading, security headers."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, g, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from webapp.extensions import db, login_manager
+from webapp.services.sessions import load_user_for_session
+from webapp.services.tracking import AttemptContext, record_attempt
+from webapp.web import client_ip, client_user_agent
+
+log = logging.getLogger(__name__)
+
+# Endpoints whose POSTs are interactive login attempts, with the method they record.
+LOGIN_ENDPOINTS = {"auth.login": "password"}
+
+
+def capture_attempt() -> None:
+    """Mark a login request before anything (rate limits included) can answer it."""
+    method = LOGIN_ENDPOINTS.get(request.endpoint or "")
+    if method and request.method == "POST":
+        g.login_attempt = AttemptContext(
+            ip=client_ip(), user_agent=client_user_agent(), method=method
+        )
+
+
+def current_attempt() -> AttemptContext | None:
+    """The attempt this request is making, if it is a login request."""
+    return g.get("login_attempt")
+
+
+def mark_attempt_refused(reason: str) -> None:
+    """Error handlers call this so a refused login request keeps its reason."""
+    ctx = current_attempt()
+    if ctx is not None and not ctx.recorded and ctx.reason is None:
+        ctx.reason = reason
+
+
+def write_attempt(exc: BaseException | None) -> None:
+    """Write the attempt row exactly once, also after a 429 or an exception."""
+    ctx = g.pop("login_attempt", None)
+    if ctx is None or ctx.recorded:
+        return
+    if exc is not None or ctx.reason is None:
+        # Whatever the pipeline staged was rolled back with the failed request.
+        ctx.reason = ctx.reason if exc is None else "error"
+        ctx.success, ctx.session_id = False, None
+    if not ctx.email:
+        ctx.email = (request.form.get("email") or "").strip().lower()
+    try:
+        db.session.rollback()
+        record_attempt(ctx)
+        db.session.commit()
+    except Exception:  # never let bookkeeping break the response
+        db.session.rollback()
+        log.exception("could not record login attempt")
+
+
+def security_headers(response):
+    """Strict CSP (no inline script), framing and sniffing protection, HSTS in production."""
+    nonce = g.get("csp_nonce")
+    script = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; "
+        f"script-src {script}; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    )
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    from flask import current_app
+
+    if current_app.config.get("HSTS_ENABLED"):
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def csp_nonce() -> str:
+    """A per-request nonce, only for third-party pages (Flask-Admin) that need one."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - trivial
+    """SQLite: enforce foreign keys, WAL for concurrent readers, wait on locks."""
+    module = type(dbapi_connection).__module__
+    if "sqlite" not in module:
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def register_hooks(app: Flask) -> None:
+    """Install the hooks; attempt capture runs before Flask-Limiter's check."""
+    app.before_request_funcs.setdefault(None, []).insert(0, capture_attempt)
+    app.teardown_request(write_attempt)
+    app.after_request(security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    login_manager.user_loader(load_user_for_session)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"

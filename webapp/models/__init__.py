@@ -1,0 +1,20 @@
+"""Database models, one module per aggregate."""
+
+from webapp.models.base import utcnow
+from webapp.models.lockout import LoginLockout
+from webapp.models.login_attempt import LoginAttempt, LoginStat
+from webapp.models.security_event import SecurityEvent
+from webapp.models.session import UserSession
+from webapp.models.tokens import OneTimeToken
+from webapp.models.user import User
+
+__all__ = [
+    "LoginAttempt",
+    "LoginLockout",
+    "LoginStat",
+    "OneTimeToken",
+    "SecurityEvent",
+    "User",
+    "UserSession",
+    "utcnow",
+]

@@ -1,0 +1,45 @@
+"""Login attempts, one row per interactive attempt, and their 15-minute rollup."""
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.base import BigId, Timestamp, utcnow
+
+BUCKET_SECONDS = 15 * 60
+
+
+class LoginAttempt(db.Model):
+    """One interactive sign-in attempt, successful or not."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_user_created", "user_id", "created_at"),
+        Index("ix_login_attempts_created", "created_at"),
+        Index("ix_login_attempts_ip_created", "ip", "created_at"),
+        Index("ix_login_attempts_email_created", "email_tried", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    email_tried: Mapped[str] = mapped_column(String(254), nullable=False, default="")
+    success: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    method: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[str] = mapped_column(String(32), nullable=False)
+    ip: Mapped[str] = mapped_column(String(45), nullable=False)
+    user_agent: Mapped[str] = mapped_column(String(512), nullable=False, default="")
+    device: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
+
+
+class LoginStat(db.Model):
+    """Successes and failures per (user, UTC 15-minute bucket); user_key 0 is 'no account'."""
+
+    __tablename__ = "login_stats"
+    __table_args__ = (Index("ix_login_stats_bucket", "bucket_start"),)
+
+    user_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket_start = mapped_column(Timestamp, primary_key=True)
+    successes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -1,0 +1,62 @@
+"""The User aggregate: identity, credentials, profile and login bookkeeping."""
+
+from __future__ import annotations
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Date, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.base import Timestamp, utcnow
+
+ROLES = ("user", "staff", "admin")
+
+
+class User(UserMixin, db.Model):
+    """A person who can sign in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    username: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10), nullable=False, default="user")
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    email_verified_at = mapped_column(Timestamp)
+
+    full_name: Mapped[str | None] = mapped_column(String(120))
+    bio: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    date_of_birth = mapped_column(Date)
+    avatar_path: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+    created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
+    last_login_at = mapped_column(Timestamp)
+    last_login_ip: Mapped[str | None] = mapped_column(String(45))
+    last_seen_at = mapped_column(Timestamp)
+    login_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
+    registration_source: Mapped[str] = mapped_column(String(16), nullable=False, default="web")
+
+    # Set by the user loader: the UserSession this request belongs to (not a column).
+    session_key = None
+
+    def get_id(self) -> str:
+        """Flask-Login identity: the server-side session key, so revocation is one lookup."""
+        return self.session_key or ""
+
+    @property
+    def is_verified(self) -> bool:
+        """Whether the email address has been confirmed."""
+        return self.email_verified_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """The name shown in the navbar."""
+        return self.full_name or self.username
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"

@@ -1,0 +1,1 @@
+"""Application logic, free of Flask request objects."""

@@ -1,0 +1,386 @@
+"""The authentication pipeline and the account flows built on it.
+
+Every way in shares one pipeline: identify, check the lockout, verify the credential,
+check the account standing, open the session, and fill in the attempt outcome.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import SecurityEvent, User, UserSession, utcnow
+from webapp.services import lockout, tokens
+from webapp.services.mail import send_email
+from webapp.services.passwords import hash_password, password_problems, verify_password
+from webapp.services.sessions import open_session, revoke, revoke_all
+from webapp.services.tracking import AttemptContext, count_login
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+EMAIL_MAX = 254
+
+
+def normalise_email(email: str | None) -> str:
+    """Trim and lower-case an email address (the lockout and uniqueness key)."""
+    return (email or "").strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    """Look a user up by normalised email."""
+    return db.session.execute(
+        select(User).where(User.email == normalise_email(email))
+    ).scalar_one_or_none()
+
+
+def email_error(email: str) -> str | None:
+    """Return None for a valid address, 'required' or 'invalid' otherwise."""
+    if not email:
+        return "required"
+    if len(email) > EMAIL_MAX:
+        return "invalid"
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return "invalid"
+    return None
+
+
+# ---------------------------------------------------------------- login pipeline
+
+
+@dataclass
+class LoginResult:
+    """Outcome of the login pipeline: ok | invalid | unverified | locked."""
+
+    status: str
+    user: User | None = None
+    session: UserSession | None = None
+    retry_after: int = 0
+
+
+def password_login(
+    email: str, password: str, ctx: AttemptContext, *, remember: bool = False, kind: str = "web"
+) -> LoginResult:
+    """Run the pipeline for an email and password; ctx receives the attempt's outcome."""
+    email = normalise_email(email)
+    ctx.email = email
+    user = find_user_by_email(email)  # 1. identify
+    if user is not None:
+        ctx.user_id = user.id
+    state = lockout.acquire(email)  # 2. lockout (rate limits ran before the view)
+    now = utcnow()
+    wait = state.retry_after(now)
+    if wait:
+        ctx.finish("locked", user=user)
+        return LoginResult("locked", user, retry_after=wait)
+    ok, needs_rehash = verify_password(user.password_hash if user else None, password)  # 3.
+    if not ok:
+        locked_for = lockout.register_failure(state, now)
+        if locked_for:
+            _announce_lockout(email, user, ctx.ip, locked_for)
+        ctx.finish("unknown_user" if user is None else "bad_credentials", user=user)
+        return LoginResult("invalid")
+    if not user.is_active:  # 4. standing
+        ctx.finish("inactive", user=user)
+        return LoginResult("invalid")
+    if not user.is_verified:
+        ctx.finish("unverified", user=user)
+        return LoginResult("unverified", user)
+    lockout.clear(state, forget_level=True)
+    if needs_rehash:
+        user.password_hash = hash_password(password)
+    session = open_session(user, ctx.ip, ctx.user_agent, remember=remember, kind=kind)  # 6.
+    count_login(user, ctx.ip, now)
+    ctx.session_id = session.id
+    ctx.finish("ok", user=user, success=True)  # 7. the request hook writes the row
+    return LoginResult("ok", user, session)
+
+
+def _announce_lockout(email: str, user: User | None, ip: str, seconds: int) -> None:
+    """Record a lockout event and mail the account owner an unlock link."""
+    minutes = seconds // 60
+    db.session.add(
+        SecurityEvent(
+            kind="lockout",
+            user_id=user.id if user else None,
+            email=email,
+            ip=ip,
+            details=f"Locked for {minutes} minutes after repeated failed sign-ins.",
+        )
+    )
+    if user is None:
+        return
+    raw = tokens.issue(
+        user, tokens.UNLOCK_LINK, timedelta(hours=current_app.config["UNLOCK_LINK_HOURS"])
+    )
+    send_email(
+        user.email,
+        "your sign-in is locked",
+        "lockout",
+        user=user,
+        minutes=minutes,
+        ip=ip,
+        unlock_url=url_for("auth.unlock", token=raw, _external=True),
+        reset_url=url_for("auth.forgot_password", _external=True),
+    )
+
+
+def unlock_with_token(raw: str) -> bool:
+    """Use an unlock link: end the lock on the owner's email early."""
+    check = tokens.check_link(tokens.UNLOCK_LINK, raw)
+    if check.token is None:
+        return False
+    tokens.consume(check.token)
+    user = db.session.get(User, check.token.user_id)
+    lockout.unlock_email(user.email)
+    return True
+
+
+def end_session(session_key: str | None) -> None:
+    """Log out: revoke the server-side session."""
+    if session_key:
+        revoke(session_key, "logout")
+
+
+# ---------------------------------------------------------------- registration
+
+
+def registration_errors(
+    username: str, email: str, password: str, password_repeat: str
+) -> dict[str, list[str]]:
+    """Validate a registration; messages follow the API contract."""
+    errors: dict[str, list[str]] = {}
+    username = (username or "").strip()
+    email = normalise_email(email)
+    if not username:
+        errors["username"] = ["Username cannot be null"]
+    elif not 4 <= len(username) <= 32:
+        errors["username"] = ["Must have min 4 and max 32 characters"]
+    elif not USERNAME_RE.match(username):
+        errors["username"] = ["Use only letters, digits, dots, dashes and underscores"]
+    elif username_taken(username):
+        errors["username"] = ["Username already exists"]
+    problem = email_error(email)
+    if problem == "required":
+        errors["email"] = ["E-mail cannot be null"]
+    elif problem:
+        errors["email"] = ["E-mail is not valid"]
+    elif find_user_by_email(email) is not None:
+        errors["email"] = ["E-mail in use"]
+    pw_problems = password_problems(password or "", email, username)
+    if pw_problems:
+        errors["password"] = pw_problems
+    if not password_repeat:
+        errors["passwordRepeat"] = ["password_repeat_null"]
+    elif password and password != password_repeat:
+        errors["passwordRepeat"] = ["password_mismatch"]
+    return errors
+
+
+def username_taken(username: str) -> bool:
+    """Case-insensitive username uniqueness check."""
+    return (
+        db.session.execute(
+            select(User.id).where(func.lower(User.username) == username.lower())
+        ).first()
+        is not None
+    )
+
+
+def create_user(
+    username: str,
+    email: str,
+    password: str | None,
+    *,
+    role: str = "user",
+    verified: bool = False,
+    source: str = "web",
+    timezone: str | None = None,
+) -> User:
+    """Add a user to the session (caller validates and commits)."""
+    user = User(
+        username=username.strip(),
+        email=normalise_email(email),
+        password_hash=hash_password(password) if password else None,
+        role=role,
+        email_verified_at=utcnow() if verified else None,
+        registration_source=source,
+        timezone=timezone,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def register(username: str, email: str, password: str, *, source: str = "web") -> User:
+    """Create an unverified user and send the verification email."""
+    user = create_user(username, email, password, source=source)
+    send_verification(user)
+    return user
+
+
+def send_verification(user: User) -> None:
+    """Issue a fresh link (24 h) and code (30 min) and mail them; older ones die."""
+    cfg = current_app.config
+    link = tokens.issue(user, tokens.VERIFY_LINK, timedelta(hours=cfg["VERIFY_LINK_HOURS"]))
+    code = tokens.issue(
+        user, tokens.VERIFY_CODE, timedelta(minutes=cfg["VERIFY_CODE_MINUTES"]), code=True
+    )
+    send_email(
+        user.email,
+        "confirm your email address",
+        "verify",
+        user=user,
+        code=code,
+        link_hours=cfg["VERIFY_LINK_HOURS"],
+        code_minutes=cfg["VERIFY_CODE_MINUTES"],
+        verify_url=url_for("auth.verify_link", token=link, _external=True),
+        code_url=url_for("auth.verify_code", email=user.email, _external=True),
+    )
+
+
+def resend_verification(email: str) -> None:
+    """Resend for an unverified account; silently nothing otherwise (no enumeration)."""
+    user = find_user_by_email(email)
+    if user is not None and not user.is_verified and user.is_active:
+        send_verification(user)
+
+
+def _mark_verified(user: User) -> None:
+    user.email_verified_at = utcnow()
+    send_email(
+        user.email, "welcome", "welcome", user=user, login_url=url_for("auth.login", _external=True)
+    )
+
+
+@dataclass
+class VerifyResult:
+    """Outcome of a verification: verified | already | invalid | expired | locked."""
+
+    status: str
+    user: User | None = None
+    retry_after: int = 0
+
+
+def verify_email_link(raw: str) -> VerifyResult:
+    """Verify an email address with the emailed link token."""
+    check = tokens.check_link(tokens.VERIFY_LINK, raw)
+    if check.token is None:
+        if check.error == "used":
+            user = db.session.get(User, check.user_id)
+            if user is not None and user.is_verified:
+                return VerifyResult("already", user)
+        return VerifyResult("expired" if check.error == "expired" else "invalid")
+    user = db.session.get(User, check.token.user_id)
+    tokens.consume(check.token)
+    if user.is_verified:
+        return VerifyResult("already", user)
+    _mark_verified(user)
+    return VerifyResult("verified", user)
+
+
+def verify_email_code(email: str, code: str) -> VerifyResult:
+    """Verify an email address with the 6-digit code; wrong codes count toward a lock."""
+    user = find_user_by_email(email)
+    if user is None:
+        return VerifyResult("invalid")
+    if user.is_verified:
+        return VerifyResult("already", user)
+    check = tokens.check_code(user, tokens.VERIFY_CODE, code)
+    if check.token is None:
+        return VerifyResult(check.error or "invalid", user, check.retry_after)
+    tokens.consume(check.token)
+    _mark_verified(user)
+    return VerifyResult("verified", user)
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link (1 h, single use) to an existing active account; silent otherwise."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    minutes = current_app.config["RESET_LINK_MINUTES"]
+    raw = tokens.issue(user, tokens.RESET_LINK, timedelta(minutes=minutes))
+    send_email(
+        user.email,
+        "reset your password",
+        "reset",
+        user=user,
+        minutes=minutes,
+        reset_url=url_for("auth.reset_password", token=raw, _external=True),
+    )
+
+
+def check_reset_token(raw: str) -> tokens.TokenCheck:
+    """Is this reset link live?"""
+    return tokens.check_link(tokens.RESET_LINK, raw)
+
+
+def reset_password(raw: str, password: str, password_repeat: str) -> dict[str, list[str]]:
+    """Set a new password from a reset link; ends every session. Returns field errors."""
+    check = check_reset_token(raw)
+    if check.token is None:
+        return {"error": ["Invalid or expired password reset token."]}
+    user = db.session.get(User, check.token.user_id)
+    errors = new_password_errors(user, password, password_repeat)
+    if errors:
+        return errors
+    tokens.consume(check.token)
+    _set_password(user, password, reason="password_reset")
+    lockout.unlock_email(user.email)
+    return {}
+
+
+def new_password_errors(user: User, password: str, password_repeat: str) -> dict[str, list[str]]:
+    """Policy and confirmation errors for a user's new password."""
+    errors: dict[str, list[str]] = {}
+    problems = password_problems(password or "", user.email, user.username)
+    if problems:
+        errors["password"] = problems
+    if not password_repeat:
+        errors["passwordRepeat"] = ["password_repeat_null"]
+    elif password and password != password_repeat:
+        errors["passwordRepeat"] = ["password_mismatch"]
+    return errors
+
+
+def change_password(
+    user: User, current: str, password: str, password_repeat: str
+) -> dict[str, list[str]]:
+    """Change a password after checking the current one; ends the other sessions."""
+    ok, _ = verify_password(user.password_hash, current or "")
+    if not ok:
+        return {"current_password": ["Current password is incorrect"]}
+    errors = new_password_errors(user, password, password_repeat)
+    if errors:
+        return errors
+    _set_password(user, password, reason="password_change", keep=user.session_key)
+    return {}
+
+
+def _set_password(user: User, password: str, *, reason: str, keep: str | None = None) -> None:
+    user.password_hash = hash_password(password)
+    revoke_all(user.id, reason, keep=keep)
+    send_email(
+        user.email,
+        "your password was changed",
+        "password_changed",
+        user=user,
+        reset_url=url_for("auth.forgot_password", _external=True),
+    )
+
+
+def set_active(user: User, active: bool) -> None:
+    """Activate or deactivate a user; deactivation ends every session."""
+    user.is_active = active
+    if not active:
+        revoke_all(user.id, "deactivated")
