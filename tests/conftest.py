@@ -69,9 +69,10 @@ def app_factory(tmp_path, database_url):
             "SERVER_NAME": None,
         }
         settings.update(overrides)
-        twin = settings.pop("_twin_of", False)
+        keep_data = settings.pop("_keep_data", False)
         app = create_app("testing", **settings)
-        if twin:
+        app.config["TEST_SETTINGS"] = settings
+        if keep_data:
             built.append(app)
             return app
         with app.app_context():
@@ -123,7 +124,8 @@ def db(app, app_factory):
     their own app context (and their own g). The test's session is committed before
     each request and refreshed after it, so it never holds locks or stale rows.
     """
-    twin = app_factory(_twin_of=True)
+    # Same settings: extensions such as the limiter keep one state for all apps.
+    twin = app_factory(_keep_data=True, **app.config["TEST_SETTINGS"])
     with twin.app_context():
         test_session = _db.session()
 

@@ -172,7 +172,7 @@ def test_rehash_on_login_when_parameters_change(app_factory, tmp_path):
     with app.app_context():
         user = make_user(email="eve@example.com")
         old_hash = user.password_hash
-    app2 = app_factory(ARGON2_TIME_COST=2)
+    app2 = app_factory(ARGON2_TIME_COST=2, _keep_data=True)
     client = app2.test_client()
     assert login(client, "eve@example.com").status_code == 302
     with app2.app_context():

@@ -89,8 +89,7 @@ def register_error_handlers(app: Flask) -> None:
         if code == 429:
             mark_attempt_refused("rate_limited")
             return error_response(429, MESSAGES[429], retry_after_seconds(error))
-        if code >= 500:
-            mark_attempt_refused("error")
+        mark_attempt_refused("error" if code >= 500 else "bad_request")
         described = error.description if code in (400, 413) and _custom(error) else None
         return error_response(code, described)
 

@@ -8,6 +8,7 @@ import secrets
 from flask import Flask, g, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db, login_manager
 from webapp.services.sessions import load_user_for_session
@@ -51,7 +52,7 @@ def write_attempt(exc: BaseException | None) -> None:
         ctx.reason = ctx.reason if exc is None else "error"
         ctx.success, ctx.session_id = False, None
     if not ctx.email:
-        ctx.email = (request.form.get("email") or "").strip().lower()
+        ctx.email = _submitted_email()
     try:
         db.session.rollback()
         record_attempt(ctx)
@@ -59,6 +60,14 @@ def write_attempt(exc: BaseException | None) -> None:
     except Exception:  # never let bookkeeping break the response
         db.session.rollback()
         log.exception("could not record login attempt")
+
+
+def _submitted_email() -> str:
+    """The email field of the request body, if it can be read at all (not when too large)."""
+    try:
+        return (request.form.get("email") or "").strip().lower()
+    except HTTPException:
+        return ""
 
 
 def security_headers(response):

@@ -72,9 +72,9 @@ def _too_similar(password: str, attribute: str) -> bool:
             continue
         if part in pw or pw in part:
             return True
-        if SequenceMatcher(a=pw, b=part).quick_ratio() >= 0.7:
-            if SequenceMatcher(a=pw, b=part).ratio() >= 0.7:
-                return True
+        matcher = SequenceMatcher(a=pw, b=part)
+        if matcher.quick_ratio() >= 0.7 and matcher.ratio() >= 0.7:
+            return True
     return False
 
 

@@ -1,0 +1,105 @@
+"""Command line: create-admin and seed-demo."""
+
+from sqlalchemy import func, select
+
+from webapp.models import LoginAttempt, LoginStat, User
+
+
+def test_create_admin_with_flags(runner, db):
+    result = runner.invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "Root@Example.com",
+            "--username",
+            "rootadmin",
+            "--password",
+            "a-strong-admin-pass-1",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.execute(select(User)).scalar_one()
+    assert (user.email, user.role, user.is_verified) == ("root@example.com", "admin", True)
+
+
+def test_create_admin_prompts(runner, db):
+    result = runner.invoke(
+        args=["create-admin"],
+        input="boss@example.com\nthe_boss\na-strong-admin-pass-1\na-strong-admin-pass-1\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.execute(select(User.username)).scalar_one() == "the_boss"
+
+
+def test_create_admin_refuses_a_weak_password(runner, db):
+    result = runner.invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "a@example.com",
+            "--username",
+            "admin1",
+            "--password",
+            "12345678",
+        ]
+    )
+    assert result.exit_code == 1
+    assert "too common" in result.output or "numeric" in result.output
+    assert db.session.execute(select(User)).first() is None
+
+
+def test_seed_demo(runner, db):
+    result = runner.invoke(
+        args=["seed-demo", "--users", "12", "--days", "14", "--attempts", "3000", "--seed", "7"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Demo admin: admin@doorman.local  password: " in result.output
+    users = db.session.execute(select(User)).scalars().all()
+    assert len(users) == 12
+    assert {u.role for u in users} == {"admin", "staff", "user"}
+    assert len({u.timezone for u in users}) >= 5
+    total = db.session.scalar(select(func.count(LoginAttempt.id)))
+    assert total >= 3000
+    # The rollup agrees with the raw rows, per user and outcome.
+    s, f = db.session.execute(
+        select(func.sum(LoginStat.successes), func.sum(LoginStat.failures))
+    ).one()
+    assert s + f == total
+    failures = db.session.scalar(select(func.count()).where(LoginAttempt.success.is_(False)))
+    assert f == failures and 0 < failures < total / 4
+    # The brute-force burst: many failures from one address.
+    burst = db.session.scalar(select(func.count()).where(LoginAttempt.ip == "203.0.113.66"))
+    assert burst >= 10
+    # login_count matches the successful attempts of each user.
+    for user in users:
+        ok = db.session.scalar(
+            select(func.count()).where(LoginAttempt.user_id == user.id, LoginAttempt.success)
+        )
+        assert user.login_count == ok
+    # The admin password printed works.
+    password = result.output.split("Demo admin: admin@doorman.local  password: ")[1].split()[0]
+    from webapp.services.passwords import verify_password
+
+    admin = db.session.execute(select(User).where(User.role == "admin")).scalar_one()
+    assert verify_password(admin.password_hash, password)[0]
+
+
+def test_seed_demo_if_empty_does_nothing_the_second_time(runner, db):
+    runner.invoke(args=["seed-demo", "--users", "3", "--attempts", "10"])
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert "already exist" in result.output
+    assert db.session.scalar(select(func.count(User.id))) == 3
+
+
+def test_seed_demo_from_code(app):
+    import random
+
+    from webapp.extensions import db
+    from webapp.services.demo import seed_demo
+
+    with app.app_context():
+        calls = []
+        summary = seed_demo(5, 3, 100, progress=calls.append, rng=random.Random(1))
+        db.session.commit()
+        assert summary.users == 5 and summary.attempts >= 100
+        assert sum(calls) == summary.attempts

@@ -1,0 +1,43 @@
+"""Parallel wrong-password logins: exactly one row each and the right lockout state.
+
+Meant for MariaDB (TEST_DATABASE_URL); it runs on SQLite as well.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from webapp.models import LoginAttempt, LoginLockout, SecurityEvent
+
+
+@pytest.fixture
+def app(app_factory):
+    return app_factory(WTF_CSRF_ENABLED=False)
+
+
+def test_20_parallel_wrong_passwords(app, user_factory, db, outbox):
+    user = user_factory(email="target@example.com")
+
+    def attempt(i):
+        client = app.test_client()
+        # Distinct addresses: the per-IP rate limit is not what this test is about.
+        return client.post(
+            "/auth/login",
+            data={"email": "target@example.com", "password": f"wrong-{i}"},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"},
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(attempt, range(20)))
+
+    assert sorted(codes) == [200] * 5 + [429] * 15
+    rows = db.session.execute(select(LoginAttempt)).scalars().all()
+    assert len(rows) == 20
+    reasons = sorted(a.reason for a in rows)
+    assert reasons == ["bad_credentials"] * 5 + ["locked"] * 15
+    assert all(a.user_id == user.id for a in rows)
+    lock = db.session.execute(select(LoginLockout)).scalar_one()
+    assert lock.level == 1 and lock.locked_until is not None and lock.failures == 0
+    assert db.session.scalar(select(func.count(SecurityEvent.id))) == 1
+    assert len([m for m in outbox if "locked" in m.subject]) == 1

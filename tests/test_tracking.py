@@ -1,0 +1,94 @@
+"""Attempt recording: one row per attempt, the rollup, atomic counters, failures and crashes."""
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.helpers import PASSWORD, login
+from webapp.models import LoginAttempt, LoginStat, User
+from webapp.services import auth
+from webapp.services.tracking import bucket_of, device_label
+
+
+def stats(db):
+    rows = db.session.execute(select(LoginStat)).scalars().all()
+    return {(r.user_key, r.successes, r.failures) for r in rows}
+
+
+def test_rollup_counts_match_attempts(client, user_factory, db):
+    user = user_factory(email="lea@example.com")
+    login(client, "lea@example.com", "bad-password")
+    login(client, "nobody@example.com", "bad-password")
+    login(client, "lea@example.com")
+    assert db.session.scalar(select(func.count(LoginAttempt.id))) == 3
+    assert stats(db) == {(user.id, 1, 1), (0, 0, 1)}
+
+
+def test_login_count_is_atomic_and_cumulative(app, user_factory, db):
+    user = user_factory(email="max@example.com")
+    for _ in range(3):
+        c = app.test_client()
+        assert login(c, "max@example.com").status_code == 302
+    assert db.session.get(User, user.id).login_count == 3
+
+
+def test_an_exception_in_the_pipeline_still_records_exactly_one_row(
+    app, client, user_factory, db, monkeypatch
+):
+    user_factory(email="ned@example.com")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("database fell over")
+
+    monkeypatch.setattr(auth, "open_session", boom)
+    r = login(client, "ned@example.com", PASSWORD)
+    assert r.status_code == 500
+    assert "Something went wrong" in r.get_data(as_text=True)
+    [a] = db.session.execute(select(LoginAttempt)).scalars().all()
+    assert a.reason == "error" and a.success is False and a.session_id is None
+    assert db.session.get(User, a.user_id).login_count == 0
+
+
+def test_get_requests_to_the_login_page_are_not_attempts(client, db):
+    client.get("/auth/login")
+    assert db.session.scalar(select(func.count(LoginAttempt.id))) == 0
+
+
+def test_user_agent_is_truncated_and_never_null(client, db):
+    login(client, "a@example.com", "bad-password", headers={"User-Agent": "x" * 5000})
+    client.environ_base.pop("HTTP_USER_AGENT", None)
+    login(client, "b@example.com", "bad-password", headers={"User-Agent": ""})
+    rows = db.session.execute(select(LoginAttempt).order_by(LoginAttempt.id)).scalars().all()
+    assert len(rows[0].user_agent) == 512 and rows[1].user_agent == ""
+    assert rows[1].device == "Unknown device"
+
+
+@pytest.mark.parametrize(
+    "moment, bucket",
+    [
+        (datetime(2026, 3, 29, 0, 0, 0), datetime(2026, 3, 29, 0, 0)),
+        (datetime(2026, 3, 29, 0, 14, 59, 999999), datetime(2026, 3, 29, 0, 0)),
+        (datetime(2026, 3, 29, 0, 15), datetime(2026, 3, 29, 0, 15)),
+        (datetime(2026, 3, 29, 23, 59, 59), datetime(2026, 3, 29, 23, 45)),
+    ],
+)
+def test_bucket_of(moment, bucket):
+    assert bucket_of(moment) == bucket
+
+
+@pytest.mark.parametrize(
+    "ua, label",
+    [
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+            "Mobile Safari 18 on iOS 18.1 (Mobile)",
+        ),
+        ("", "Unknown device"),
+        ("curl/8.5.0", "curl 8 on Other"),
+    ],
+)
+def test_device_label(ua, label):
+    assert device_label(ua) == label
