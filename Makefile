@@ -1,0 +1,51 @@
+# Doorman: `make run` serves the app with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test lint format bench chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+## run: install, upgrade the database, seed demo data on first run, serve on 127.0.0.1:5000
+run: $(VENV)/.runtime
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty --users 40 --days 90 --attempts 20000
+	@echo "Demo credentials: instance/demo_credentials.txt"
+	@cat instance/demo_credentials.txt 2>/dev/null || true
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## test: the whole suite (TEST_DATABASE_URL / TEST_REDIS_URL switch to MariaDB / Redis)
+test: $(VENV)/.dev chromium
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.login_timing
+
+## chromium: the system browser for the Playwright tests (never a downloaded one)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
