@@ -48,12 +48,25 @@ def test_create_admin_refuses_a_weak_password(runner, db):
     assert db.session.execute(select(User)).first() is None
 
 
+def test_seeded_demo_accounts_can_log_in_through_the_web_form(app, runner):
+    from tests.conftest import extract
+    from tests.helpers import login
+
+    result = runner.invoke(args=["seed-demo", "--users", "4", "--attempts", "20"])
+    admin_password = extract(r"Demo admin: admin@example.org  password: (\S+)", result.output)
+    user_password = extract(r"\.\.\.\): password (\S+)", result.output)
+    client = app.test_client()
+    assert login(client, "admin@example.org", admin_password).status_code == 302
+    other = app.test_client()
+    assert login(other, "user00001@example.org", user_password).status_code == 302
+
+
 def test_seed_demo(runner, db):
     result = runner.invoke(
         args=["seed-demo", "--users", "12", "--days", "14", "--attempts", "3000", "--seed", "7"]
     )
     assert result.exit_code == 0, result.output
-    assert "Demo admin: admin@doorman.local  password: " in result.output
+    assert "Demo admin: admin@example.org  password: " in result.output
     users = db.session.execute(select(User)).scalars().all()
     assert len(users) == 12
     assert {u.role for u in users} == {"admin", "staff", "user"}
@@ -77,7 +90,7 @@ def test_seed_demo(runner, db):
         )
         assert user.login_count == ok
     # The admin password printed works.
-    password = result.output.split("Demo admin: admin@doorman.local  password: ")[1].split()[0]
+    password = result.output.split("Demo admin: admin@example.org  password: ")[1].split()[0]
     from webapp.services.passwords import verify_password
 
     admin = db.session.execute(select(User).where(User.role == "admin")).scalar_one()

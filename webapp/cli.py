@@ -7,15 +7,17 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import auth
-from webapp.services.demo import seed_demo
+from webapp.services.demo import DEMO_DOMAIN, seed_demo
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", prompt=True, help="Email address of the admin.")
 @click.option("--username", prompt=True, help="Username (4-32 characters).")
 @click.option(
@@ -35,6 +37,7 @@ def create_admin(email: str, username: str, password: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--users", default=25, show_default=True, help="How many users in all.")
 @click.option("--days", default=30, show_default=True, help="How many days of history.")
 @click.option("--attempts", default=5000, show_default=True, help="How many login attempts.")
@@ -53,7 +56,7 @@ def seed_demo_command(users: int, days: int, attempts: int, seed: int | None, if
     lines = [
         f"Demo data: {summary.users} users, {summary.attempts} login attempts.",
         f"Demo admin: {summary.admin_email}  password: {summary.admin_password}",
-        f"Other demo users (staff@doorman.local, user00002@doorman.local, ...): "
+        f"Other demo users (staff@{DEMO_DOMAIN}, user00001@{DEMO_DOMAIN}, ...): "
         f"password {summary.user_password}",
     ]
     _save_credentials("\n".join(lines) + "\n")
