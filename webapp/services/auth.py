@@ -173,13 +173,7 @@ def registration_errors(
         errors["email"] = ["E-mail is not valid"]
     elif find_user_by_email(email) is not None:
         errors["email"] = ["E-mail in use"]
-    pw_problems = password_problems(password or "", email, username)
-    if pw_problems:
-        errors["password"] = pw_problems
-    if not password_repeat:
-        errors["passwordRepeat"] = ["password_repeat_null"]
-    elif password and password != password_repeat:
-        errors["passwordRepeat"] = ["password_mismatch"]
+    errors.update(password_errors(password, password_repeat, email, username))
     return errors
 
 
@@ -342,8 +336,15 @@ def reset_password(raw: str, password: str, password_repeat: str) -> dict[str, l
 
 def new_password_errors(user: User, password: str, password_repeat: str) -> dict[str, list[str]]:
     """Policy and confirmation errors for a user's new password."""
+    return password_errors(password, password_repeat, user.email, user.username)
+
+
+def password_errors(
+    password: str, password_repeat: str, email: str, username: str
+) -> dict[str, list[str]]:
+    """Policy errors for a password and its confirmation (API field names)."""
     errors: dict[str, list[str]] = {}
-    problems = password_problems(password or "", user.email, user.username)
+    problems = password_problems(password or "", email, username)
     if problems:
         errors["password"] = problems
     if not password_repeat:

@@ -27,15 +27,7 @@ def _digest(secret: str) -> str:
 def issue(user: User, purpose: str, lifetime: timedelta, *, code: bool = False) -> str:
     """Create a token for user and purpose, retiring older live ones; return the raw secret."""
     now = utcnow()
-    db.session.execute(
-        update(OneTimeToken)
-        .where(
-            OneTimeToken.user_id == user.id,
-            OneTimeToken.purpose == purpose,
-            OneTimeToken.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
+    _retire(user.id, purpose, now)
     secret = f"{secrets.randbelow(10**6):06d}" if code else secrets.token_urlsafe(32)
     db.session.add(
         OneTimeToken(
@@ -113,15 +105,20 @@ def consume(token: OneTimeToken) -> None:
     token.used_at = now
     family = {VERIFY_LINK: VERIFY_CODE, VERIFY_CODE: VERIFY_LINK}.get(token.purpose)
     if family and token.user_id:
-        db.session.execute(
-            update(OneTimeToken)
-            .where(
-                OneTimeToken.user_id == token.user_id,
-                OneTimeToken.purpose == family,
-                OneTimeToken.used_at.is_(None),
-            )
-            .values(used_at=now)
+        _retire(token.user_id, family, now)
+
+
+def _retire(user_id: int, purpose: str, now) -> None:
+    """Mark every live token of a user and purpose as used: only the newest is live."""
+    db.session.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.user_id == user_id,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
         )
+        .values(used_at=now)
+    )
 
 
 def _seconds(delta: timedelta) -> int:
