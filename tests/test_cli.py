@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from webapp.models import LoginAttempt, LoginStat, User
+from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User
 
 
 def test_create_admin_with_flags(runner, db):
@@ -74,10 +74,18 @@ def test_seed_demo(runner, db):
     total = db.session.scalar(select(func.count(LoginAttempt.id)))
     assert total >= 3000
     # The rollup agrees with the raw rows, per user and outcome.
-    s, f = db.session.execute(
-        select(func.sum(LoginStat.successes), func.sum(LoginStat.failures))
-    ).one()
+    def sums(*where):
+        return db.session.execute(
+            select(func.sum(LoginStat.successes), func.sum(LoginStat.failures)).where(*where)
+        ).one()
+
+    s, f = sums(LoginStat.user_key >= 0)
     assert s + f == total
+    assert sums(LoginStat.user_key == -1) == (s, f)
+    devices = db.session.scalar(
+        select(func.sum(LoginDeviceStat.attempts)).where(LoginDeviceStat.user_key == -1)
+    )
+    assert devices == total
     failures = db.session.scalar(select(func.count()).where(LoginAttempt.success.is_(False)))
     assert f == failures and 0 < failures < total / 4
     # The brute-force burst: many failures from one address.

@@ -2,7 +2,7 @@
 
 from webapp.models.base import utcnow
 from webapp.models.lockout import LoginLockout
-from webapp.models.login_attempt import LoginAttempt, LoginStat
+from webapp.models.login_attempt import LoginAttempt, LoginDeviceStat, LoginStat
 from webapp.models.security_event import SecurityEvent
 from webapp.models.session import UserSession
 from webapp.models.tokens import OneTimeToken
@@ -10,6 +10,7 @@ from webapp.models.user import User
 
 __all__ = [
     "LoginAttempt",
+    "LoginDeviceStat",
     "LoginLockout",
     "LoginStat",
     "OneTimeToken",

@@ -33,8 +33,14 @@ class LoginAttempt(db.Model):
     created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
 
 
+# Rollup keys besides user ids: attempts on unknown emails, and everyone's attempts together
+# (so system-wide charts read one row per bucket, however many users there are).
+NO_ACCOUNT_KEY = 0
+EVERYONE_KEY = -1
+
+
 class LoginStat(db.Model):
-    """Successes and failures per (user, UTC 15-minute bucket); user_key 0 is 'no account'."""
+    """Successes and failures per (user key, UTC 15-minute bucket)."""
 
     __tablename__ = "login_stats"
     __table_args__ = (Index("ix_login_stats_bucket", "bucket_start"),)
@@ -43,3 +49,17 @@ class LoginStat(db.Model):
     bucket_start = mapped_column(Timestamp, primary_key=True)
     successes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class LoginDeviceStat(db.Model):
+    """Attempts per (user key, UTC 15-minute bucket, browser, OS, device type)."""
+
+    __tablename__ = "login_device_stats"
+    __table_args__ = (Index("ix_login_device_stats_bucket", "bucket_start"),)
+
+    user_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket_start = mapped_column(Timestamp, primary_key=True)
+    browser: Mapped[str] = mapped_column(String(40), primary_key=True)
+    os: Mapped[str] = mapped_column(String(40), primary_key=True)
+    device_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

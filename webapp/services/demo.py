@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +15,7 @@ from webapp.extensions import db
 from webapp.models import LoginAttempt, User, utcnow
 from webapp.services.auth import create_user
 from webapp.services.passwords import hash_password
-from webapp.services.tracking import bucket_of, device_label, upsert_stats
+from webapp.services.tracking import RollupBatch, device_label
 
 TIMEZONES = [
     "Europe/Berlin",
@@ -113,7 +112,7 @@ def _existing_or_new(name: str, role: str, password: str, tz: str) -> User:
 
 def _seed_attempts(people, admin, days, attempts, now, rng, progress) -> int:
     """Generate attempts in chunks; aggregate rollups and login counters as we go."""
-    stats: dict[tuple[int, datetime], list[int]] = defaultdict(lambda: [0, 0])
+    rollups = RollupBatch()
     logins: dict[int, list] = {}
     devices = {ua: device_label(ua) for ua in USER_AGENTS + [ATTACK_UA]}
     hours = list(range(24))
@@ -158,7 +157,7 @@ def _seed_attempts(people, admin, days, attempts, now, rng, progress) -> int:
                 person.id, person.email, ok, when, f"198.51.100.{person.id % 250 + 1}", ua, devices
             )
         )
-        stats[(person.id, bucket_of(when))][0 if ok else 1] += 1
+        rollups.add(person.id, when, ok, ua)
         if ok:
             last = logins.setdefault(person.id, [0, None])
             last[0] += 1
@@ -176,11 +175,9 @@ def _seed_attempts(people, admin, days, attempts, now, rng, progress) -> int:
         )
         row["reason"] = "bad_credentials" if target else "unknown_user"
         batch.append(row)
-        stats[(target.id if target else 0, bucket_of(when))][1] += 1
+        rollups.add(target.id if target else None, when, False, ATTACK_UA)
     flush()
-    for i in range(0, len(stats), CHUNK):
-        chunk = dict(list(stats.items())[i : i + CHUNK])
-        upsert_stats({k: (v[0], v[1]) for k, v in chunk.items()})
+    rollups.write()
     if logins:
         users = User.__table__
         stmt = (

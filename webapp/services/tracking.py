@@ -1,20 +1,22 @@
-"""Login attempt recording: one row per attempt plus the 15-minute rollup upsert."""
+"""Login attempt recording: one row per attempt, plus the 15-minute rollups."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
-from webapp.models import LoginAttempt, LoginStat, User, utcnow
-from webapp.models.login_attempt import BUCKET_SECONDS
+from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User, utcnow
+from webapp.models.login_attempt import BUCKET_SECONDS, EVERYONE_KEY, NO_ACCOUNT_KEY
 
 EMAIL_MAX = 254
+CHUNK = 5000
 
 
 @dataclass
@@ -41,6 +43,30 @@ class AttemptContext:
 
 
 @lru_cache(maxsize=4096)
+def ua_facets(user_agent: str) -> tuple[str, str, str]:
+    """(browser family, OS family, device type) parsed from a user agent string."""
+    if not user_agent:
+        return ("Unknown", "Unknown", "other")
+    from user_agents import parse
+
+    ua = parse(user_agent)
+    kind = (
+        "bot"
+        if ua.is_bot
+        else "mobile"
+        if ua.is_mobile
+        else "tablet"
+        if ua.is_tablet
+        else "desktop"
+        if ua.is_pc
+        else "other"
+    )
+    browser = ua.browser.family if ua.browser.family != "Other" else "Unknown"
+    os_name = ua.os.family if ua.os.family != "Other" else "Unknown"
+    return (browser[:40], os_name[:40], kind)
+
+
+@lru_cache(maxsize=4096)
 def device_label(user_agent: str) -> str:
     """Short 'Browser on OS' label parsed from a user agent string."""
     if not user_agent:
@@ -64,39 +90,69 @@ def bucket_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0) + timedelta(seconds=start)
 
 
-def upsert_stats(rows: dict[tuple[int, datetime], tuple[int, int]]) -> None:
-    """Add (successes, failures) to each (user_key, bucket) rollup row, inserting as needed."""
-    if not rows:
-        return
-    values = [
-        {"user_key": k[0], "bucket_start": k[1], "successes": v[0], "failures": v[1]}
-        for k, v in rows.items()
-    ]
+class RollupBatch:
+    """Rollup increments for many attempts, written with a few upserts.
+
+    Every attempt counts for its user (or the no-account key) and for everyone.
+    """
+
+    def __init__(self) -> None:
+        self.stats: dict[tuple[int, datetime], list[int]] = defaultdict(lambda: [0, 0])
+        self.devices: dict[tuple, int] = defaultdict(int)
+
+    def add(self, user_id: int | None, when: datetime, success: bool, user_agent: str) -> None:
+        """Count one attempt."""
+        bucket = bucket_of(when)
+        facets = ua_facets(user_agent or "")
+        for key in (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY):
+            self.stats[(key, bucket)][0 if success else 1] += 1
+            self.devices[(key, bucket, *facets)] += 1
+
+    def write(self) -> None:
+        """Upsert every increment (adds to existing rollup rows)."""
+        stats = [
+            {"user_key": k[0], "bucket_start": k[1], "successes": v[0], "failures": v[1]}
+            for k, v in self.stats.items()
+        ]
+        devices = [
+            {
+                "user_key": k[0],
+                "bucket_start": k[1],
+                "browser": k[2],
+                "os": k[3],
+                "device_type": k[4],
+                "attempts": n,
+            }
+            for k, n in self.devices.items()
+        ]
+        for i in range(0, len(stats), CHUNK):
+            db.session.execute(_upsert(LoginStat, ("successes", "failures")), stats[i : i + CHUNK])
+        for i in range(0, len(devices), CHUNK):
+            db.session.execute(_upsert(LoginDeviceStat, ("attempts",)), devices[i : i + CHUNK])
+        self.stats.clear()
+        self.devices.clear()
+
+
+def _upsert(model, counters: tuple[str, ...]):
+    """INSERT ... that adds the counters to an existing row (SQLite and MariaDB/MySQL)."""
     dialect = db.session.get_bind().dialect.name
+    table = model.__table__
     if dialect == "sqlite":
-        stmt = sqlite_insert(LoginStat)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["user_key", "bucket_start"],
-            set_={
-                "successes": LoginStat.successes + stmt.excluded.successes,
-                "failures": LoginStat.failures + stmt.excluded.failures,
-            },
+        stmt = sqlite_insert(table)
+        keys = [c.name for c in table.primary_key.columns]
+        return stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: table.c[c] + stmt.excluded[c] for c in counters},
         )
-    elif dialect in ("mysql", "mariadb"):
-        stmt = mysql_insert(LoginStat)
-        stmt = stmt.on_duplicate_key_update(
-            successes=LoginStat.successes + stmt.inserted.successes,
-            failures=LoginStat.failures + stmt.inserted.failures,
-        )
-    else:  # pragma: no cover - other backends are not supported
-        raise RuntimeError(f"unsupported database dialect {dialect}")
-    db.session.execute(stmt, values)
+    if dialect in ("mysql", "mariadb"):
+        stmt = mysql_insert(table)
+        return stmt.on_duplicate_key_update({c: table.c[c] + stmt.inserted[c] for c in counters})
+    raise RuntimeError(f"unsupported database dialect {dialect}")  # pragma: no cover
 
 
 def record_attempt(ctx: AttemptContext) -> LoginAttempt:
-    """Add the attempt row and its rollup increment to the session (the caller commits)."""
+    """Add the attempt row and its rollup increments to the session (the caller commits)."""
     ctx.recorded = True
-    when = ctx.started_at
     attempt = LoginAttempt(
         user_id=ctx.user_id,
         email_tried=(ctx.email or "")[:EMAIL_MAX],
@@ -107,11 +163,12 @@ def record_attempt(ctx: AttemptContext) -> LoginAttempt:
         user_agent=ctx.user_agent or "",
         device=device_label(ctx.user_agent or ""),
         session_id=ctx.session_id,
-        created_at=when,
+        created_at=ctx.started_at,
     )
     db.session.add(attempt)
-    key = (ctx.user_id or 0, bucket_of(when))
-    upsert_stats({key: (1, 0) if ctx.success else (0, 1)})
+    batch = RollupBatch()
+    batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
+    batch.write()
     return attempt
 
 
@@ -123,3 +180,54 @@ def count_login(user: User, ip: str, when: datetime) -> None:
         .values(login_count=User.login_count + 1, last_login_at=when, last_login_ip=ip[:45])
         .execution_options(synchronize_session=False)
     )
+
+
+def rebuild_rollups() -> dict[str, int]:
+    """Recompute both rollups from the raw attempts; returns what changed."""
+    from sqlalchemy import select
+
+    before_stats = _snapshot(LoginStat, ("successes", "failures"))
+    before_devices = _snapshot(LoginDeviceStat, ("attempts",))
+    db.session.execute(delete(LoginStat))
+    db.session.execute(delete(LoginDeviceStat))
+    batch = RollupBatch()
+    rows = db.session.execute(
+        select(
+            LoginAttempt.user_id,
+            LoginAttempt.created_at,
+            LoginAttempt.success,
+            LoginAttempt.user_agent,
+        ).execution_options(yield_per=CHUNK)
+    )
+    attempts = 0
+    for user_id, created_at, success, user_agent in rows:
+        batch.add(user_id, created_at, success, user_agent)
+        attempts += 1
+    batch.write()
+    after_stats = _snapshot(LoginStat, ("successes", "failures"))
+    after_devices = _snapshot(LoginDeviceStat, ("attempts",))
+    return {
+        "attempts": attempts,
+        **_diff("stat", before_stats, after_stats),
+        **_diff("device", before_devices, after_devices),
+    }
+
+
+def _snapshot(model, counters: tuple[str, ...]) -> dict[tuple, tuple]:
+    from sqlalchemy import select
+
+    table = model.__table__
+    keys = [c for c in table.primary_key.columns]
+    rows = db.session.execute(select(*keys, *(table.c[c] for c in counters))).all()
+    return {tuple(r[: len(keys)]): tuple(r[len(keys) :]) for r in rows}
+
+
+def _diff(name: str, before: dict, after: dict) -> dict[str, int]:
+    return {
+        f"{name}_rows_added": len(after.keys() - before.keys()),
+        f"{name}_rows_removed": len(before.keys() - after.keys()),
+        f"{name}_rows_changed": sum(
+            1 for k in after.keys() & before.keys() if after[k] != before[k]
+        ),
+        f"{name}_rows": len(after),
+    }
