@@ -73,6 +73,7 @@ def test_seed_demo(runner, db):
     assert len({u.timezone for u in users}) >= 5
     total = db.session.scalar(select(func.count(LoginAttempt.id)))
     assert total >= 3000
+
     # The rollup agrees with the raw rows, per user and outcome.
     def sums(*where):
         return db.session.execute(
@@ -124,3 +125,44 @@ def test_seed_demo_from_code(app):
         db.session.commit()
         assert summary.users == 5 and summary.attempts >= 100
         assert sum(calls) == summary.attempts
+
+
+def test_stats_rebuild_repairs_the_rollups(runner, db):
+    from sqlalchemy import delete, update
+
+    runner.invoke(args=["seed-demo", "--users", "5", "--attempts", "400", "--seed", "3"])
+
+    def snapshot():
+        return sorted(
+            db.session.execute(
+                select(
+                    LoginStat.user_key,
+                    LoginStat.bucket_start,
+                    LoginStat.successes,
+                    LoginStat.failures,
+                )
+            ).all()
+        )
+
+    good = snapshot()
+    unchanged = runner.invoke(args=["stats", "rebuild"])
+    assert "0 added, 0 removed, 0 changed" in unchanged.output
+    # Damage the rollups as a bad import would, then rebuild.
+    db.session.execute(delete(LoginStat).where(LoginStat.user_key == -1))
+    db.session.execute(update(LoginStat).where(LoginStat.user_key > 0).values(successes=99))
+    db.session.execute(delete(LoginDeviceStat))
+    db.session.commit()
+    result = runner.invoke(args=["stats", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "Rebuilt the rollups from 4" in result.output
+    import re
+
+    added, changed = map(
+        int,
+        re.search(
+            r"stat rollup: \d+ rows; (\d+) added, 0 removed, (\d+) changed", result.output
+        ).groups(),
+    )
+    assert added > 0 and changed > 0  # the everyone rows came back, the 99s were corrected
+    db.session.expire_all()
+    assert snapshot() == good

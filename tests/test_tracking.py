@@ -14,8 +14,9 @@ from webapp.services.tracking import bucket_of, device_label
 def stats(db):
     """(user_key, successes, failures) summed over buckets (a test may straddle two)."""
     rows = db.session.execute(
-        select(LoginStat.user_key, func.sum(LoginStat.successes), func.sum(LoginStat.failures))
-        .group_by(LoginStat.user_key)
+        select(
+            LoginStat.user_key, func.sum(LoginStat.successes), func.sum(LoginStat.failures)
+        ).group_by(LoginStat.user_key)
     ).all()
     return {tuple(r) for r in rows}
 

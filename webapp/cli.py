@@ -1,4 +1,4 @@
-"""Flask commands: create-admin, seed-demo."""
+"""Flask commands: create-admin, seed-demo, stats rebuild."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import User
 from webapp.services import auth
 from webapp.services.demo import DEMO_DOMAIN, seed_demo
+from webapp.services.tracking import rebuild_rollups
 
 
 @click.command("create-admin")
@@ -64,6 +65,26 @@ def seed_demo_command(users: int, days: int, attempts: int, seed: int | None, if
         click.echo(line)
 
 
+@click.group("stats")
+def stats_group() -> None:
+    """Login statistics maintenance."""
+
+
+@stats_group.command("rebuild")
+@with_appcontext
+def stats_rebuild() -> None:
+    """Recompute the rollups from the raw attempts (after an import or a restore)."""
+    changes = rebuild_rollups()
+    db.session.commit()
+    click.echo(f"Rebuilt the rollups from {changes['attempts']} attempts.")
+    for name in ("stat", "device"):
+        click.echo(
+            f"{name} rollup: {changes[f'{name}_rows']} rows; "
+            f"{changes[f'{name}_rows_added']} added, {changes[f'{name}_rows_removed']} removed, "
+            f"{changes[f'{name}_rows_changed']} changed."
+        )
+
+
 def _save_credentials(text: str) -> None:
     """Keep the demo credentials in the instance folder (mode 0600) for later reference."""
     path = Path(current_app.instance_path) / "demo_credentials.txt"
@@ -76,3 +97,4 @@ def register_cli(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(stats_group)

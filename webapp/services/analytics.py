@@ -1,0 +1,494 @@
+"""Login analytics: the one place that computes what pages, the API and reports show.
+
+Counts come from the 15-minute rollups, so their cost grows with the days shown, not with
+the attempts stored. Every time-zone offset in use is a multiple of 15 minutes, so each
+UTC bucket falls in exactly one local hour and day: hour-of-day and day boundaries are
+exact in the viewer's zone (+05:30, +05:45 and across DST changes too).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User, utcnow
+from webapp.models.login_attempt import EVERYONE_KEY
+
+DATE_FORMAT_ERROR = "Invalid date format. Use YYYY-MM-DD format."
+REVERSED_ERROR = "start_date must not be after end_date."
+MAX_DAYS = 3660
+DEFAULT_DAYS = 30
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+OUTCOMES = ("success", "failure")
+
+
+class AnalyticsError(ValueError):
+    """A request the analytics cannot answer (bad dates, bad filters): a 400, never a 500."""
+
+
+# ---------------------------------------------------------------- windows and scopes
+
+
+def resolve_timezone(name: str | None) -> ZoneInfo:
+    """The viewer's zone, or the application default when unset or unknown."""
+    for candidate in (name, current_app.config.get("APP_TIMEZONE"), "UTC"):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def viewer_timezone(user: User | None) -> ZoneInfo:
+    """The zone a user's dashboards use."""
+    return resolve_timezone(user.timezone if user is not None else None)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Calendar days start..end (inclusive) in the viewer's zone."""
+
+    start: date
+    end: date
+    tz: ZoneInfo
+    explicit: bool = True  # False when no date was given (the default window)
+
+    @property
+    def days(self) -> int:
+        """Number of calendar days in the window."""
+        return (self.end - self.start).days + 1
+
+    def day_list(self) -> list[date]:
+        """Every day of the window, in order."""
+        return [self.start + timedelta(days=i) for i in range(self.days)]
+
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        """The window as a half-open naive-UTC interval."""
+        return local_midnight_utc(self.start, self.tz), local_midnight_utc(
+            self.end + timedelta(days=1), self.tz
+        )
+
+    def shifted(self, days: int) -> Window:
+        """The same-length window moved by a number of days."""
+        delta = timedelta(days=days)
+        return Window(self.start + delta, self.end + delta, self.tz, self.explicit)
+
+
+def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant (naive) at which a local calendar day starts."""
+    local = datetime(day.year, day.month, day.day, tzinfo=tz)
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
+    """Today's date in a zone (now is naive UTC)."""
+    return (now or utcnow()).replace(tzinfo=UTC).astimezone(tz).date()
+
+
+def parse_day(raw: str | None) -> date | None:
+    """Parse YYYY-MM-DD; None for empty; AnalyticsError for anything else."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or len(raw) != 10:
+        raise AnalyticsError(DATE_FORMAT_ERROR)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise AnalyticsError(DATE_FORMAT_ERROR) from None
+
+
+def parse_window(
+    start_raw: str | None,
+    end_raw: str | None,
+    tz: ZoneInfo,
+    *,
+    default_days: int = DEFAULT_DAYS,
+    now: datetime | None = None,
+) -> Window:
+    """Build a window from optional YYYY-MM-DD strings (either may be given alone)."""
+    start, end = parse_day(start_raw), parse_day(end_raw)
+    today = today_in(tz, now)
+    if start is None and end is None:
+        return Window(today - timedelta(days=default_days - 1), today, tz, explicit=False)
+    if start is None:
+        start = end - timedelta(days=default_days - 1)
+    if end is None:
+        end = max(today, start)
+    if start > end:
+        raise AnalyticsError(REVERSED_ERROR)
+    if (end - start).days + 1 > MAX_DAYS:
+        raise AnalyticsError(f"The date range can cover at most {MAX_DAYS} days.")
+    return Window(start, end, tz)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose attempts: some users, or everyone (user_ids None)."""
+
+    user_ids: tuple[int, ...] | None = None
+
+    @classmethod
+    def of(cls, *user_ids: int) -> Scope:
+        """The scope of the given users."""
+        return cls(tuple(sorted(set(user_ids))))
+
+    @property
+    def everyone(self) -> bool:
+        """True for the system-wide scope."""
+        return self.user_ids is None
+
+    def rollup_keys(self) -> list[int]:
+        """Rollup keys to read: the users' own, or the everyone row."""
+        return [EVERYONE_KEY] if self.user_ids is None else list(self.user_ids)
+
+    def attempt_filter(self):
+        """SQL condition on LoginAttempt for this scope (None for everyone)."""
+        return None if self.user_ids is None else LoginAttempt.user_id.in_(self.user_ids)
+
+
+EVERYONE = Scope()
+
+
+# ---------------------------------------------------------------- reading the rollups
+
+
+@dataclass
+class Bucket:
+    """One 15-minute rollup bucket in the viewer's zone."""
+
+    local: datetime
+    successes: int
+    failures: int
+
+
+def buckets(scope: Scope, window: Window) -> list[Bucket]:
+    """The scope's rollup buckets inside the window, summed over users, in local time."""
+    start, end = window.utc_bounds()
+    rows = db.session.execute(
+        select(LoginStat.bucket_start, func.sum(LoginStat.successes), func.sum(LoginStat.failures))
+        .where(
+            LoginStat.user_key.in_(scope.rollup_keys()),
+            LoginStat.bucket_start >= start,
+            LoginStat.bucket_start < end,
+        )
+        .group_by(LoginStat.bucket_start)
+    ).all()
+    tz = window.tz
+    return [
+        Bucket(b.replace(tzinfo=UTC).astimezone(tz), int(s or 0), int(f or 0)) for b, s, f in rows
+    ]
+
+
+def _per_day(items: list[Bucket]) -> dict[date, list[int]]:
+    days: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for b in items:
+        cell = days[b.local.date()]
+        cell[0] += b.successes
+        cell[1] += b.failures
+    return days
+
+
+def trend_percent(first: int, second: int) -> int:
+    """Integer % change from first to second, truncated toward zero (first 0: 100 or 0)."""
+    if first == 0:
+        return 100 if second > 0 else 0
+    return math.trunc((second - first) * 100 / first)
+
+
+def iso_week(day: date) -> str:
+    """ISO week label YYYY-Www."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+# ---------------------------------------------------------------- the quantities
+
+
+def stats(scope: Scope, window: Window, *, now: datetime | None = None) -> dict:
+    """Totals, success rate, last login, this week/month, weekly/monthly counts, trend %."""
+    in_window = buckets(scope, window)
+    days = _per_day(in_window)
+    successes = sum(b.successes for b in in_window)
+    failures = sum(b.failures for b in in_window)
+    total = successes + failures
+    weekly = {iso_week(d): 0 for d in window.day_list()}
+    monthly = {_month(d): 0 for d in window.day_list()}
+    for day, (s, _f) in days.items():
+        weekly[iso_week(day)] += s
+        monthly[_month(day)] += s
+    if window.explicit:
+        half = window.days // 2
+        first = sum(days[d][0] for d in window.day_list()[:half] if d in days)
+        second = successes - first
+    else:
+        previous = buckets(scope, window.shifted(-window.days))
+        first, second = sum(b.successes for b in previous), successes
+    today = today_in(window.tz, now)
+    week_start = today - timedelta(days=today.weekday())
+    month_start = today.replace(day=1)
+    recent = buckets(scope, Window(min(week_start, month_start), today, window.tz))
+    this_week = sum(b.successes + b.failures for b in recent if b.local.date() >= week_start)
+    this_month = sum(b.successes + b.failures for b in recent if b.local.date() >= month_start)
+    return {
+        "total": total,
+        "successful": successes,
+        "failed": failures,
+        "success_rate": round(successes * 100 / total, 1) if total else 0.0,
+        "last_login": last_login(scope, window),
+        "this_week": this_week,
+        "this_month": this_month,
+        "weekly": weekly,
+        "monthly": monthly,
+        "trend": trend_percent(first, second),
+    }
+
+
+def last_login(scope: Scope, window: Window) -> datetime | None:
+    """The newest successful sign-in inside the window, in the viewer's zone."""
+    start, end = window.utc_bounds()
+    query = select(func.max(LoginAttempt.created_at)).where(
+        LoginAttempt.success.is_(True),
+        LoginAttempt.created_at >= start,
+        LoginAttempt.created_at < end,
+    )
+    condition = scope.attempt_filter()
+    if condition is not None:
+        query = query.where(condition)
+    moment = db.session.scalar(query)
+    return moment.replace(tzinfo=UTC).astimezone(window.tz) if moment else None
+
+
+def trends(scope: Scope, window: Window) -> dict:
+    """Daily successes and failures, one zero-filled entry per day."""
+    days = _per_day(buckets(scope, window))
+    labels = window.day_list()
+    return {
+        "labels": [d.isoformat() for d in labels],
+        "successes": [days[d][0] if d in days else 0 for d in labels],
+        "failures": [days[d][1] if d in days else 0 for d in labels],
+    }
+
+
+def comparison(scope: Scope, window: Window) -> dict:
+    """Weekly (up to 31 days) or monthly buckets, and this period vs the previous one."""
+    days = _per_day(buckets(scope, window))
+    weekly = window.days <= 31
+    if weekly:
+
+        def label(d: date) -> str:
+            return (d - timedelta(days=d.weekday())).isoformat()
+    else:
+        label = _month
+    order: dict[str, list[int]] = {}
+    for d in window.day_list():
+        cell = order.setdefault(label(d), [0, 0])
+        if d in days:
+            cell[0] += days[d][0]
+            cell[1] += days[d][1]
+    current = _totals(days.values())
+    previous = _totals(_per_day(buckets(scope, window.shifted(-window.days))).values())
+    return {
+        "granularity": "week" if weekly else "month",
+        "labels": list(order),
+        "successes": [v[0] for v in order.values()],
+        "failures": [v[1] for v in order.values()],
+        "current": current,
+        "previous": previous,
+        "previous_start": (window.start - timedelta(days=window.days)).isoformat(),
+        "previous_end": (window.start - timedelta(days=1)).isoformat(),
+        "delta": {
+            key: {
+                "change": current[key] - previous[key],
+                "percent": trend_percent(previous[key], current[key]),
+            }
+            for key in current
+        },
+    }
+
+
+def _totals(cells) -> dict[str, int]:
+    s = f = 0
+    for cell in cells:
+        s += cell[0]
+        f += cell[1]
+    return {"successes": s, "failures": f, "total": s + f}
+
+
+def distribution(scope: Scope, window: Window) -> dict:
+    """Success ratio, hour of day, weekday, hour x weekday heatmap, browser/OS/device type."""
+    hours = [[0, 0] for _ in range(24)]
+    weekdays = [[0, 0] for _ in range(7)]
+    heatmap = [[0] * 24 for _ in range(7)]
+    s_total = f_total = 0
+    for b in buckets(scope, window):
+        h, wd = b.local.hour, b.local.weekday()
+        hours[h][0] += b.successes
+        hours[h][1] += b.failures
+        weekdays[wd][0] += b.successes
+        weekdays[wd][1] += b.failures
+        heatmap[wd][h] += b.successes + b.failures
+        s_total += b.successes
+        f_total += b.failures
+    return {
+        "success_ratio": {"successful": s_total, "failed": f_total},
+        "hour_of_day": {
+            "successes": [c[0] for c in hours],
+            "failures": [c[1] for c in hours],
+        },
+        "day_of_week": {
+            "labels": WEEKDAYS,
+            "successes": [c[0] for c in weekdays],
+            "failures": [c[1] for c in weekdays],
+        },
+        "heatmap": heatmap,
+        **user_agents(scope, window),
+    }
+
+
+def user_agents(scope: Scope, window: Window) -> dict:
+    """Attempts by browser, by OS and by device type, most frequent first."""
+    start, end = window.utc_bounds()
+    rows = db.session.execute(
+        select(
+            LoginDeviceStat.browser,
+            LoginDeviceStat.os,
+            LoginDeviceStat.device_type,
+            func.sum(LoginDeviceStat.attempts),
+        )
+        .where(
+            LoginDeviceStat.user_key.in_(scope.rollup_keys()),
+            LoginDeviceStat.bucket_start >= start,
+            LoginDeviceStat.bucket_start < end,
+        )
+        .group_by(LoginDeviceStat.browser, LoginDeviceStat.os, LoginDeviceStat.device_type)
+    ).all()
+    groups = {
+        "browsers": defaultdict(int),
+        "os": defaultdict(int),
+        "device_types": defaultdict(int),
+    }
+    for browser, os_name, kind, n in rows:
+        groups["browsers"][browser] += int(n)
+        groups["os"][os_name] += int(n)
+        groups["device_types"][kind] += int(n)
+    return {
+        name: sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        for name, counts in groups.items()
+    }
+
+
+# ---------------------------------------------------------------- the activity list
+
+
+@dataclass
+class ActivityFilters:
+    """Optional filters of the activity list."""
+
+    outcome: str | None = None
+    reason: str | None = None
+    method: str | None = None
+
+    def validate(self) -> ActivityFilters:
+        """Refuse unknown values with a clear error."""
+        if self.outcome and self.outcome not in OUTCOMES:
+            raise AnalyticsError("outcome must be 'success' or 'failure'.")
+        for name in ("reason", "method"):
+            value = getattr(self, name)
+            if value and (len(value) > 32 or not value.replace("_", "").isalnum()):
+                raise AnalyticsError(f"Invalid {name}.")
+        return self
+
+
+@dataclass
+class ActivityPage:
+    """One page of attempts, newest first."""
+
+    items: list[dict]
+    count: int
+    page: int
+    size: int
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, math.ceil(self.count / self.size))
+
+
+def _activity_query(scope: Scope, window: Window, filters: ActivityFilters):
+    start, end = window.utc_bounds()
+    query = select(LoginAttempt).where(
+        LoginAttempt.created_at >= start, LoginAttempt.created_at < end
+    )
+    condition = scope.attempt_filter()
+    if condition is not None:
+        query = query.where(condition)
+    if filters.outcome:
+        query = query.where(LoginAttempt.success.is_(filters.outcome == "success"))
+    if filters.reason:
+        query = query.where(LoginAttempt.reason == filters.reason)
+    if filters.method:
+        query = query.where(LoginAttempt.method == filters.method)
+    return query
+
+
+def activity(
+    scope: Scope,
+    window: Window,
+    filters: ActivityFilters | None = None,
+    *,
+    page: int = 1,
+    size: int = 25,
+) -> ActivityPage:
+    """A page of attempts (page past the end gives the last page; size capped at 100)."""
+    filters = (filters or ActivityFilters()).validate()
+    size = max(1, min(int(size), 100))
+    query = _activity_query(scope, window, filters)
+    count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, math.ceil(count / size))
+    page = min(max(1, int(page)), pages)
+    rows = db.session.execute(
+        query.order_by(LoginAttempt.created_at.desc(), LoginAttempt.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    ).scalars()
+    return ActivityPage([attempt_dict(a, window.tz) for a in rows], count, page, size)
+
+
+def activity_rows(
+    scope: Scope, window: Window, filters: ActivityFilters | None = None
+) -> Iterator[dict]:
+    """Every matching attempt, newest first, streamed (for exports)."""
+    filters = (filters or ActivityFilters()).validate()
+    query = _activity_query(scope, window, filters).order_by(
+        LoginAttempt.created_at.desc(), LoginAttempt.id.desc()
+    )
+    for attempt in db.session.execute(query.execution_options(yield_per=1000)).scalars():
+        yield attempt_dict(attempt, window.tz)
+
+
+def attempt_dict(attempt: LoginAttempt, tz: ZoneInfo) -> dict:
+    """An attempt as shown to a viewer in a zone."""
+    return {
+        "id": attempt.id,
+        "user_id": attempt.user_id,
+        "email": attempt.email_tried,
+        "timestamp": attempt.created_at.replace(tzinfo=UTC).astimezone(tz),
+        "success": attempt.success,
+        "reason": attempt.reason,
+        "method": attempt.method,
+        "ip": attempt.ip,
+        "device": attempt.device,
+        "user_agent": attempt.user_agent or "",
+    }
