@@ -42,7 +42,7 @@ def test_register_verify_login_logout(app, live_server, page):
     page.click("#login-form [type=submit]")
     page.wait_for_url(re.compile(r"/dashboard/"))
     assert page.inner_text("#nav-user") == "browser_bea"
-    assert page.locator("#recent-attempts tbody tr").count() == 1
+    assert page.locator("#activity-table tbody tr").count() == 1
 
     page.click("#logout-button")
     page.wait_for_url(re.compile(r"/$"))

@@ -1,0 +1,152 @@
+"""The personal dashboard page and its CSV export, through HTTP."""
+
+import csv
+import io
+import json
+import re
+from datetime import timedelta
+
+import plotly.graph_objects as go
+import pytest
+
+from tests.analytics_data import add_attempts
+from tests.helpers import login
+from webapp.extensions import db as _db
+from webapp.models import User, utcnow
+
+
+@pytest.fixture
+def viewer(app, client, user_factory):
+    """A signed-in user in Asia/Kolkata with a known history (times relative to now)."""
+    user = user_factory(email="dash@example.com", username="dasher")
+    other = user_factory(email="other@example.com")
+    with app.app_context():
+        row = _db.session.get(User, user.id)
+        row.timezone = "Asia/Kolkata"
+        _db.session.commit()
+        now = utcnow().replace(microsecond=0)
+        add_attempts(
+            [(user.id, now - timedelta(days=d, hours=1), d % 4 != 0) for d in range(1, 12)]
+            + [(user.id, now - timedelta(days=40), True)]
+            + [(other.id, now - timedelta(days=1), False, "=cmd|' /C calc'!A0")]
+        )
+    login(client, "dash@example.com")  # one more success, now
+    return user
+
+
+def figures(html):
+    raw = re.search(
+        r'<script type="application/json" id="dashboard-figures">(.*?)</script>', html, re.S
+    )
+    assert raw, "figures missing"
+    return json.loads(raw.group(1))
+
+
+def card(html, id_):
+    return re.search(rf'id="{id_}">\s*([^<]*?)\s*<', html).group(1)
+
+
+def test_dashboard_shows_cards_charts_and_activity(client, viewer):
+    r = client.get("/dashboard/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    # last 30 days: 11 seeded + 1 real login; failures on days 4 and 8
+    assert card(html, "stat-total") == "12"
+    assert card(html, "stat-successful") == "10"
+    assert card(html, "stat-failed") == "2"
+    assert card(html, "stat-rate") == "83.3 %"
+    assert "times in Asia/Kolkata" in html
+    figs = figures(html)
+    assert set(figs) == {
+        "chart-trend",
+        "chart-comparison",
+        "chart-period",
+        "chart-hours",
+        "chart-weekdays",
+        "chart-heatmap",
+        "chart-ratio",
+        "chart-devices",
+    }
+    for fig in figs.values():
+        go.Figure(fig)  # valid against Plotly's schema
+    assert len(figs["chart-trend"]["data"][0]["x"]) == 30
+    assert sum(figs["chart-ratio"]["data"][0]["values"]) == 12
+    assert html.count("<tr>") == 13  # header + 12 attempts
+    assert "/vendor/plotly.min.js" in html and "js/charts.js" in html
+
+
+def test_presets_and_custom_range_are_in_the_query_string(client, viewer):
+    html = client.get("/dashboard/").get_data(as_text=True)
+    links = re.findall(r'class="btn [^"]*preset"\s+href="([^"]+)"', html)
+    assert len(links) == 4 and all("start_date=" in link and "end_date=" in link for link in links)
+    week = client.get(links[0].replace("&amp;", "&")).get_data(as_text=True)
+    assert card(week, "stat-total") == "7"  # days 1..6 and today
+    wide = client.get("/dashboard/?start_date=2020-01-01").get_data(as_text=True)
+    assert card(wide, "stat-total") == "13"
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("start_date=2026-02-31", "Invalid date format"),
+        ("start_date=yesterday", "Invalid date format"),
+        ("start_date=2026-03-02&end_date=2026-03-01", "start_date must not be after end_date"),
+        ("outcome=maybe", "outcome must be"),
+        ("page=-1", "page must be"),
+        ("page=abc", "page must be"),
+    ],
+)
+def test_bad_parameters_give_a_clear_400(client, viewer, query, message):
+    r = client.get(f"/dashboard/?{query}")
+    assert r.status_code == 400
+    assert message in r.get_data(as_text=True)
+
+
+def test_filters_and_pagination(client, viewer):
+    html = client.get("/dashboard/?outcome=failure").get_data(as_text=True)
+    assert html.count("<tr>") == 3
+    assert "text-bg-success" not in html.split('id="activity-table"')[1]
+
+
+def test_empty_state(client, user_factory):
+    user_factory(email="new@example.com")
+    login(client, "new@example.com")
+    html = client.get("/dashboard/?start_date=2001-01-01&end_date=2001-01-31").get_data(
+        as_text=True
+    )
+    assert 'id="empty-state"' in html and "No sign-ins in this period" in html
+    assert "plotly.min.js" not in html
+
+
+def test_csv_export_is_your_own_activity_only(client, viewer):
+    r = client.get("/dashboard/export.csv?start_date=2020-01-01")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert re.match(
+        r'attachment; filename="doorman-activity-2020-01-01-\d{4}-\d\d-\d\d\.csv"',
+        r.headers["Content-Disposition"],
+    )
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True))))
+    assert rows[0] == ["time", "outcome", "reason", "method", "ip", "device", "user_agent"]
+    assert len(rows) == 14
+    assert all(row[0].endswith("+05:30") for row in rows[1:])
+    assert not any("calc" in cell for row in rows for cell in row)  # the other user's row
+
+
+def test_csv_neutralises_formulas(client, user_factory, app):
+    user = user_factory(email="f@example.com")
+    with app.app_context():
+        add_attempts([(user.id, utcnow() - timedelta(hours=1), False, "=HYPERLINK(1)")])
+    login(client, "f@example.com")
+    text = client.get("/dashboard/export.csv").get_data(as_text=True)
+    assert "'=HYPERLINK(1)" in text
+
+
+def test_csv_bad_dates(client, viewer):
+    r = client.get("/dashboard/export.csv?end_date=31-12-2026")
+    assert r.status_code == 400 and "Invalid date format" in r.get_data(as_text=True)
+
+
+def test_plotly_is_served_locally(client):
+    r = client.get("/vendor/plotly.min.js")
+    assert r.status_code == 200 and r.mimetype == "text/javascript"
+    assert len(r.data) > 1_000_000

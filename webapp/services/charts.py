@@ -1,0 +1,177 @@
+"""Plotly figures built from the analytics output (no queries here).
+
+Figures are plain Plotly JSON specs (data + layout): cheap to build on every request,
+and checked against Plotly's schema in the tests.
+"""
+
+from __future__ import annotations
+
+SUCCESS = "#198754"
+FAILURE = "#dc3545"
+NEUTRAL = "#0d6efd"
+HOURS = [f"{h:02d}:00" for h in range(24)]
+CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def _layout(title: str, **extra) -> dict:
+    layout = {
+        "title": {"text": title, "font": {"size": 15}},
+        "margin": {"l": 48, "r": 16, "t": 48, "b": 40},
+        "height": 320,
+        "legend": {"orientation": "h", "y": -0.2},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+    }
+    layout.update(extra)
+    return layout
+
+
+def _pair(x, successes, failures, kind: str = "bar", **extra) -> list[dict]:
+    """A successes trace and a failures trace over the same x."""
+    common = {"type": kind, "x": x, **extra}
+    if kind == "scatter":
+        common["mode"] = "lines+markers"
+    return [
+        {**common, "name": "Successful", "y": successes, "marker": {"color": SUCCESS}},
+        {**common, "name": "Failed", "y": failures, "marker": {"color": FAILURE}},
+    ]
+
+
+def trend_figure(trends: dict) -> dict:
+    """Daily successes and failures as lines."""
+    return {
+        "data": _pair(trends["labels"], trends["successes"], trends["failures"], "scatter"),
+        "layout": _layout(
+            "Sign-ins per day", xaxis={"type": "date"}, yaxis={"rangemode": "tozero"}
+        ),
+    }
+
+
+def comparison_figure(comparison: dict) -> dict:
+    """Weekly or monthly bars, stacked by outcome."""
+    unit = "Week starting" if comparison["granularity"] == "week" else "Month"
+    return {
+        "data": _pair(comparison["labels"], comparison["successes"], comparison["failures"]),
+        "layout": _layout(
+            f"Sign-ins per {comparison['granularity']}",
+            barmode="stack",
+            xaxis={"type": "category", "title": {"text": unit}},
+        ),
+    }
+
+
+def period_figure(comparison: dict) -> dict:
+    """This period next to the previous one of equal length."""
+    labels = ["Previous period", "This period"]
+    prev, cur = comparison["previous"], comparison["current"]
+    return {
+        "data": _pair(
+            labels,
+            [prev["successes"], cur["successes"]],
+            [prev["failures"], cur["failures"]],
+        ),
+        "layout": _layout("This period vs the previous one", barmode="group"),
+    }
+
+
+def hour_figure(distribution: dict) -> dict:
+    """Attempts by hour of day in the viewer's zone."""
+    hours = distribution["hour_of_day"]
+    return {
+        "data": _pair(HOURS, hours["successes"], hours["failures"]),
+        "layout": _layout("By hour of day", barmode="stack", xaxis={"type": "category"}),
+    }
+
+
+def weekday_figure(distribution: dict) -> dict:
+    """Attempts by weekday in the viewer's zone."""
+    days = distribution["day_of_week"]
+    return {
+        "data": _pair(days["labels"], days["successes"], days["failures"]),
+        "layout": _layout("By weekday", barmode="stack", xaxis={"type": "category"}),
+    }
+
+
+def heatmap_figure(distribution: dict) -> dict:
+    """Hour x weekday heatmap of all attempts."""
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": distribution["heatmap"],
+                "x": HOURS,
+                "y": distribution["day_of_week"]["labels"],
+                "colorscale": [[0, "#f1f5fb"], [1, "#0d47a1"]],
+                "hovertemplate": "%{y} %{x}: %{z} attempts<extra></extra>",
+            }
+        ],
+        "layout": _layout("When sign-in attempts happen", yaxis={"autorange": "reversed"}),
+    }
+
+
+def ratio_figure(distribution: dict) -> dict:
+    """Success/failure donut."""
+    ratio = distribution["success_ratio"]
+    return {
+        "data": [
+            {
+                "type": "pie",
+                "hole": 0.55,
+                "labels": ["Successful", "Failed"],
+                "values": [ratio["successful"], ratio["failed"]],
+                "marker": {"colors": [SUCCESS, FAILURE]},
+                "sort": False,
+            }
+        ],
+        "layout": _layout("Success ratio"),
+    }
+
+
+def devices_figure(distribution: dict) -> dict:
+    """Attempts by browser and by operating system, side by side."""
+    browsers = distribution["browsers"][:8]
+    systems = distribution["os"][:8]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": "Browser",
+                "y": [name for name, _ in browsers][::-1],
+                "x": [n for _, n in browsers][::-1],
+                "marker": {"color": NEUTRAL},
+                "xaxis": "x",
+                "yaxis": "y",
+            },
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": "Operating system",
+                "y": [name for name, _ in systems][::-1],
+                "x": [n for _, n in systems][::-1],
+                "marker": {"color": "#6f42c1"},
+                "xaxis": "x2",
+                "yaxis": "y2",
+            },
+        ],
+        "layout": _layout(
+            "Browsers and operating systems",
+            grid={"rows": 1, "columns": 2, "pattern": "independent"},
+            yaxis={"automargin": True},
+            yaxis2={"automargin": True},
+        ),
+    }
+
+
+def dashboard_figures(trends: dict, comparison: dict, distribution: dict) -> dict[str, dict]:
+    """Every figure of the personal dashboard, by element id."""
+    return {
+        "chart-trend": trend_figure(trends),
+        "chart-comparison": comparison_figure(comparison),
+        "chart-period": period_figure(comparison),
+        "chart-hours": hour_figure(distribution),
+        "chart-weekdays": weekday_figure(distribution),
+        "chart-heatmap": heatmap_figure(distribution),
+        "chart-ratio": ratio_figure(distribution),
+        "chart-devices": devices_figure(distribution),
+    }
