@@ -84,7 +84,9 @@ def test_seed_demo(runner, db):
     assert s + f == total
     assert sums(LoginStat.user_key == -1) == (s, f)
     devices = db.session.scalar(
-        select(func.sum(LoginDeviceStat.attempts)).where(LoginDeviceStat.user_key == -1)
+        select(func.sum(LoginDeviceStat.attempts)).where(
+            LoginDeviceStat.user_key == -1, LoginDeviceStat.span == "d"
+        )
     )
     assert devices == total
     failures = db.session.scalar(select(func.count()).where(LoginAttempt.success.is_(False)))

@@ -35,9 +35,6 @@ def upgrade():
     sa.Column('failures', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('user_key', 'bucket_start', name=op.f('pk_login_stats'))
     )
-    with op.batch_alter_table('login_stats', schema=None) as batch_op:
-        batch_op.create_index('ix_login_stats_bucket', ['bucket_start'], unique=False)
-
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),

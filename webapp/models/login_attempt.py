@@ -43,7 +43,6 @@ class LoginStat(db.Model):
     """Successes and failures per (user key, UTC 15-minute bucket)."""
 
     __tablename__ = "login_stats"
-    __table_args__ = (Index("ix_login_stats_bucket", "bucket_start"),)
 
     user_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket_start = mapped_column(Timestamp, primary_key=True)
@@ -52,12 +51,17 @@ class LoginStat(db.Model):
 
 
 class LoginDeviceStat(db.Model):
-    """Attempts per (user key, UTC 15-minute bucket, browser, OS, device type)."""
+    """Attempts per (user key, span, bucket, browser, OS, device type).
+
+    Each attempt is counted twice: in its UTC 15-minute bucket (span "q") and in its UTC
+    day (span "d"). A window reads whole days from the day rows and only its partial edge
+    days from the quarter rows, so the rows read stay bounded however many attempts exist.
+    """
 
     __tablename__ = "login_device_stats"
-    __table_args__ = (Index("ix_login_device_stats_bucket", "bucket_start"),)
 
     user_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    span: Mapped[str] = mapped_column(String(1), primary_key=True)
     bucket_start = mapped_column(Timestamp, primary_key=True)
     browser: Mapped[str] = mapped_column(String(40), primary_key=True)
     os: Mapped[str] = mapped_column(String(40), primary_key=True)

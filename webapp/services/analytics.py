@@ -13,14 +13,16 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from webapp.extensions import db
 from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User, utcnow
 from webapp.models.login_attempt import EVERYONE_KEY
+from webapp.services.tracking import DAY, QUARTER
 
 DATE_FORMAT_ERROR = "Invalid date format. Use YYYY-MM-DD format."
 REVERSED_ERROR = "start_date must not be after end_date."
@@ -161,31 +163,59 @@ EVERYONE = Scope()
 # ---------------------------------------------------------------- reading the rollups
 
 
-@dataclass
-class Bucket:
-    """One 15-minute rollup bucket in the viewer's zone."""
+class Bucket(NamedTuple):
+    """One 15-minute rollup bucket; local is the naive wall-clock time in the viewer's zone."""
 
     local: datetime
     successes: int
     failures: int
 
 
+class LocalClock:
+    """UTC to local wall-clock conversion, one zone lookup per UTC day instead of per bucket."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.days: dict[date, timedelta | None] = {}
+
+    def offset(self, moment: datetime) -> timedelta:
+        """The zone's UTC offset at a naive-UTC moment."""
+        return self.tz.utcoffset(
+            moment.replace(tzinfo=UTC).astimezone(self.tz).replace(tzinfo=None)
+        )
+
+    def local(self, moment: datetime) -> datetime:
+        """Naive local wall-clock time of a naive-UTC moment."""
+        day = moment.date()
+        if day not in self.days:
+            start = datetime(day.year, day.month, day.day)
+            first, last = self.offset(start), self.offset(start + timedelta(hours=23, minutes=45))
+            self.days[day] = first if first == last else None  # None: a change that day
+        fixed = self.days[day]
+        if fixed is None:
+            return moment.replace(tzinfo=UTC).astimezone(self.tz).replace(tzinfo=None)
+        return moment + fixed
+
+
 def buckets(scope: Scope, window: Window) -> list[Bucket]:
     """The scope's rollup buckets inside the window, summed over users, in local time."""
     start, end = window.utc_bounds()
+    keys = scope.rollup_keys()
+    columns = (LoginStat.bucket_start, LoginStat.successes, LoginStat.failures)
+    query = select(*columns)
+    if len(keys) > 1:
+        query = select(
+            LoginStat.bucket_start, func.sum(LoginStat.successes), func.sum(LoginStat.failures)
+        ).group_by(LoginStat.bucket_start)
     rows = db.session.execute(
-        select(LoginStat.bucket_start, func.sum(LoginStat.successes), func.sum(LoginStat.failures))
-        .where(
-            LoginStat.user_key.in_(scope.rollup_keys()),
+        query.where(
+            LoginStat.user_key.in_(keys),
             LoginStat.bucket_start >= start,
             LoginStat.bucket_start < end,
         )
-        .group_by(LoginStat.bucket_start)
     ).all()
-    tz = window.tz
-    return [
-        Bucket(b.replace(tzinfo=UTC).astimezone(tz), int(s or 0), int(f or 0)) for b, s, f in rows
-    ]
+    clock = LocalClock(window.tz)
+    return [Bucket(clock.local(b), int(s or 0), int(f or 0)) for b, s, f in rows]
 
 
 def _per_day(items: list[Bucket]) -> dict[date, list[int]]:
@@ -361,6 +391,23 @@ def distribution(scope: Scope, window: Window) -> dict:
 def user_agents(scope: Scope, window: Window) -> dict:
     """Attempts by browser, by OS and by device type, most frequent first."""
     start, end = window.utc_bounds()
+    # Whole UTC days come from the day rows; the partial days at the edges from quarters.
+    first_day = start.replace(hour=0, minute=0) + (
+        timedelta(days=1) if start.time() else timedelta()
+    )
+    last_day = end.replace(hour=0, minute=0)
+    spans = [(QUARTER, start, end)]
+    if first_day < last_day:
+        spans = [(QUARTER, start, first_day), (DAY, first_day, last_day), (QUARTER, last_day, end)]
+    conditions = [
+        and_(
+            LoginDeviceStat.span == span,
+            LoginDeviceStat.bucket_start >= low,
+            LoginDeviceStat.bucket_start < high,
+        )
+        for span, low, high in spans
+        if low < high
+    ]
     rows = db.session.execute(
         select(
             LoginDeviceStat.browser,
@@ -368,11 +415,7 @@ def user_agents(scope: Scope, window: Window) -> dict:
             LoginDeviceStat.device_type,
             func.sum(LoginDeviceStat.attempts),
         )
-        .where(
-            LoginDeviceStat.user_key.in_(scope.rollup_keys()),
-            LoginDeviceStat.bucket_start >= start,
-            LoginDeviceStat.bucket_start < end,
-        )
+        .where(LoginDeviceStat.user_key.in_(scope.rollup_keys()), or_(*conditions))
         .group_by(LoginDeviceStat.browser, LoginDeviceStat.os, LoginDeviceStat.device_type)
     ).all()
     groups = {
@@ -455,7 +498,17 @@ def activity(
     filters = (filters or ActivityFilters()).validate()
     size = max(1, min(int(size), 100))
     query = _activity_query(scope, window, filters)
-    count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if filters.reason or filters.method:
+        count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    else:
+        # The rollups hold the same counts (window bounds are bucket-aligned), at a cost
+        # that grows with the days shown rather than with the attempts stored.
+        rows = buckets(scope, window)
+        count = sum(
+            (b.successes if filters.outcome != "failure" else 0)
+            + (b.failures if filters.outcome != "success" else 0)
+            for b in rows
+        )
     pages = max(1, math.ceil(count / size))
     page = min(max(1, int(page)), pages)
     rows = db.session.execute(

@@ -17,6 +17,7 @@ from webapp.models.login_attempt import BUCKET_SECONDS, EVERYONE_KEY, NO_ACCOUNT
 
 EMAIL_MAX = 254
 CHUNK = 5000
+QUARTER, DAY = "q", "d"  # spans of the device rollup
 
 
 @dataclass
@@ -103,10 +104,12 @@ class RollupBatch:
     def add(self, user_id: int | None, when: datetime, success: bool, user_agent: str) -> None:
         """Count one attempt."""
         bucket = bucket_of(when)
+        day = bucket.replace(hour=0, minute=0)
         facets = ua_facets(user_agent or "")
         for key in (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY):
             self.stats[(key, bucket)][0 if success else 1] += 1
-            self.devices[(key, bucket, *facets)] += 1
+            self.devices[(key, QUARTER, bucket, *facets)] += 1
+            self.devices[(key, DAY, day, *facets)] += 1
 
     def write(self) -> None:
         """Upsert every increment (adds to existing rollup rows)."""
@@ -117,10 +120,11 @@ class RollupBatch:
         devices = [
             {
                 "user_key": k[0],
-                "bucket_start": k[1],
-                "browser": k[2],
-                "os": k[3],
-                "device_type": k[4],
+                "span": k[1],
+                "bucket_start": k[2],
+                "browser": k[3],
+                "os": k[4],
+                "device_type": k[5],
                 "attempts": n,
             }
             for k, n in self.devices.items()
