@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db, login_manager
+from webapp.services.roles import is_staff
 from webapp.services.sessions import load_user_for_session
 from webapp.services.tracking import AttemptContext, record_attempt
 from webapp.web import client_ip, client_user_agent
@@ -124,6 +125,7 @@ def register_hooks(app: Flask) -> None:
     app.teardown_request(write_attempt)
     app.after_request(security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["is_staff"] = is_staff
     login_manager.user_loader(load_user_for_session)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."

@@ -1,25 +1,39 @@
-"""Flask-Admin back office, built per app inside init_admin(app)."""
+"""Flask-Admin back office, built per app inside init_admin(app).
+
+Staff see everything read-only; admins may edit and run actions. Every change is audited.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.hooks import csp_nonce
-from webapp.models import LoginAttempt, SecurityEvent, User, UserSession
-
-STAFF_ROLES = ("staff", "admin")
+from webapp.models import (
+    AdminAudit,
+    LoginAttempt,
+    LoginLockout,
+    SecurityEvent,
+    User,
+    UserSession,
+    utcnow,
+)
+from webapp.services import audit, auth, lockout, sessions
+from webapp.services.roles import is_admin, is_staff
 
 
 class SecureMixin:
     """Only staff and admins see the back office; only admins change anything."""
 
     def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_user.role in STAFF_ROLES
+        return is_staff(current_user)
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
@@ -36,27 +50,90 @@ class SecureIndexView(SecureMixin, AdminIndexView):
 
 
 class SecureModelView(SecureMixin, ModelView):
-    """Read-only for staff, full for admins."""
+    """Read-only for staff, full for admins; edits and deletions are audited."""
 
     page_size = 50
+    admin_only = False  # True: staff cannot even read it
+
+    def is_accessible(self) -> bool:
+        return is_admin(current_user) if self.admin_only else is_staff(current_user)
 
     @property
     def can_create(self) -> bool:
-        return current_user.is_authenticated and current_user.role == "admin"
+        return is_admin(current_user)
 
     can_edit = can_create
     can_delete = can_create
 
+    def is_action_allowed(self, name: str) -> bool:
+        return is_admin(current_user) and super().is_action_allowed(name)
+
+    def after_model_change(self, form, model, is_created):
+        verb = "create" if is_created else "edit"
+        audit.record(current_user, verb, self.model.__name__, model.id, _changes(form))
+        db.session.commit()
+
+    def after_model_delete(self, model):
+        audit.record(current_user, "delete", self.model.__name__, model.id)
+        db.session.commit()
+
+    def _audited(self, ids, name: str, fn) -> int:
+        """Run fn on each selected row, audit it, commit once; returns how many."""
+        rows = db.session.execute(select(self.model).where(self.model.id.in_(ids))).scalars().all()
+        for row in rows:
+            fn(row)
+            audit.record(current_user, name, self.model.__name__, row.id)
+        db.session.commit()
+        flash(f"{name.replace('_', ' ').capitalize()}: {len(rows)} record(s).", "success")
+        return len(rows)
+
+
+def _changes(form) -> str:
+    """A short description of the fields a form changed (never secrets)."""
+    if form is None:
+        return ""
+    return ", ".join(
+        f"{name}={field.data!r}"[:80]
+        for name, field in form._fields.items()
+        if name not in ("csrf_token", "password_hash") and field.data != field.object_data
+    )
+
 
 class ReadOnlyModelView(SecureModelView):
-    """Records nobody edits: attempts, sessions, events."""
+    """Records nobody edits by hand."""
 
     can_create = can_edit = can_delete = False
     can_view_details = True
 
 
+class VerifiedFilter(BaseSQLAFilter):
+    """Users whose email is (not) verified."""
+
+    def apply(self, query, value, alias=None):
+        column = User.email_verified_at
+        return query.filter(column.is_not(None) if value == "1" else column.is_(None))
+
+    def operation(self):
+        return "is"
+
+
+class LockedFilter(BaseSQLAFilter):
+    """Users whose email is locked out right now."""
+
+    def apply(self, query, value, alias=None):
+        locked = select(LoginLockout.email).where(LoginLockout.locked_until > utcnow())
+        condition = User.email.in_(locked)
+        return query.filter(condition if value == "1" else ~condition)
+
+    def operation(self):
+        return "is"
+
+
+YES_NO = (("1", "Yes"), ("0", "No"))
+
+
 class UserAdmin(SecureModelView):
-    """Users: search by email and username; secrets never shown."""
+    """Users: search, filters, edit, bulk actions; a user created here gets the emails."""
 
     column_list = (
         "id",
@@ -65,21 +142,135 @@ class UserAdmin(SecureModelView):
         "role",
         "is_active",
         "email_verified_at",
+        "last_login_at",
+        "login_count",
         "created_at",
     )
     column_searchable_list = ("email", "username")
-    column_filters = ("role", "is_active", "email_verified_at", "created_at")
+    column_filters = (
+        "role",
+        "is_active",
+        VerifiedFilter(User.email_verified_at, "Verified", options=YES_NO),
+        LockedFilter(User.email, "Locked", options=YES_NO),
+        "created_at",
+    )
+    column_default_sort = ("id", False)
     form_columns = ("email", "username", "full_name", "role", "is_active", "timezone")
+    form_choices = {"role": [("user", "user"), ("staff", "staff"), ("admin", "admin")]}
     column_exclude_list = ("password_hash", "totp_secret_encrypted")
+    can_view_details = True
+    column_details_exclude_list = ("password_hash", "totp_secret_encrypted")
+
+    def on_model_change(self, form, model, is_created):
+        model.email = auth.normalise_email(model.email)
+        if is_created:
+            model.registration_source = "admin"
+        if not model.is_active and model.id:
+            sessions.revoke_all(model.id, "deactivated")
+
+    def after_model_change(self, form, model, is_created):
+        if is_created:
+            # Verify the address, and let the person choose a password.
+            auth.send_verification(model)
+            auth.request_password_reset(model.email)
+        super().after_model_change(form, model, is_created)
+
+    @action("verify", "Mark email verified")
+    def action_verify(self, ids):
+        self._audited(
+            ids,
+            "mark_verified",
+            lambda u: setattr(u, "email_verified_at", u.email_verified_at or utcnow()),
+        )
+
+    @action("activate", "Activate")
+    def action_activate(self, ids):
+        self._audited(ids, "activate", lambda u: auth.set_active(u, True))
+
+    @action("deactivate", "Deactivate", "Deactivate the selected users and end their sessions?")
+    def action_deactivate(self, ids):
+        self._audited(ids, "deactivate", lambda u: auth.set_active(u, False))
+
+    @action("unlock", "Unlock sign-in")
+    def action_unlock(self, ids):
+        self._audited(ids, "unlock", lambda u: lockout.unlock_email(u.email))
+
+    @action("force_reset", "Force a password reset", "The current passwords stop working. Go on?")
+    def action_force_reset(self, ids):
+        self._audited(ids, "force_password_reset", auth.force_password_reset)
+
+    @action("sign_out", "Sign out everywhere")
+    def action_sign_out(self, ids):
+        self._audited(
+            ids, "sign_out_everywhere", lambda u: sessions.revoke_all(u.id, "admin_sign_out")
+        )
 
 
 class AttemptAdmin(ReadOnlyModelView):
-    """Every login attempt, newest first."""
+    """Every login attempt, newest first, with CSV export."""
 
     column_default_sort = ("created_at", True)
-    column_list = ("created_at", "email_tried", "success", "method", "reason", "ip", "device")
-    column_filters = ("success", "reason", "method", "created_at", "ip", "email_tried")
+    column_list = (
+        "created_at",
+        "email_tried",
+        "user_id",
+        "success",
+        "method",
+        "reason",
+        "ip",
+        "device",
+    )
+    column_filters = ("success", "reason", "method", "created_at", "ip", "email_tried", "user_id")
     can_export = True
+    export_types = ["csv"]
+
+
+class SessionAdmin(ReadOnlyModelView):
+    """Server-side sessions; admins can revoke them."""
+
+    column_default_sort = ("last_seen_at", True)
+    column_list = (
+        "user",
+        "kind",
+        "device",
+        "ip",
+        "created_at",
+        "last_seen_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_reason",
+    )
+    column_filters = ("kind", "revoked_at", "last_seen_at", "ip")
+
+    @action("revoke", "Revoke")
+    def action_revoke(self, ids):
+        for session_id in ids:
+            sessions.revoke(session_id, "admin_revoked")
+            audit.record(current_user, "revoke_session", "UserSession", session_id)
+        db.session.commit()
+        flash(f"Revoked {len(ids)} session(s).", "success")
+
+
+class EventAdmin(ReadOnlyModelView):
+    """Security events; admins acknowledge them."""
+
+    column_default_sort = ("created_at", True)
+    column_list = ("created_at", "kind", "email", "user_id", "ip", "details", "acknowledged_at")
+    column_filters = ("kind", "created_at", "acknowledged_at", "email", "ip")
+
+    @action("acknowledge", "Acknowledge")
+    def action_acknowledge(self, ids):
+        self._audited(ids, "acknowledge", lambda e: setattr(e, "acknowledged_at", utcnow()))
+
+
+class AuditAdmin(ReadOnlyModelView):
+    """The audit log (admins only)."""
+
+    admin_only = True
+    column_default_sort = ("created_at", True)
+    column_list = ("created_at", "actor_email", "action", "target_type", "target_id", "details")
+    column_filters = ("action", "actor_email", "target_type", "created_at")
+    column_searchable_list = ("actor_email", "target_id", "details")
 
 
 def init_admin(app: Flask) -> Admin:
@@ -93,8 +284,7 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(UserAdmin(User, db, name="Users", endpoint="admin_users"))
     admin.add_view(AttemptAdmin(LoginAttempt, db, name="Login attempts", endpoint="admin_attempts"))
-    admin.add_view(ReadOnlyModelView(UserSession, db, name="Sessions", endpoint="admin_sessions"))
-    admin.add_view(
-        ReadOnlyModelView(SecurityEvent, db, name="Security events", endpoint="admin_events")
-    )
+    admin.add_view(SessionAdmin(UserSession, db, name="Sessions", endpoint="admin_sessions"))
+    admin.add_view(EventAdmin(SecurityEvent, db, name="Security events", endpoint="admin_events"))
+    admin.add_view(AuditAdmin(AdminAudit, db, name="Audit log", endpoint="admin_audit"))
     return admin

@@ -1,7 +1,7 @@
-"""The personal login-tracking dashboard."""
+"""The login-tracking dashboards: personal, and admin analytics."""
 
 from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__)
 
-from webapp.dashboard import routes  # noqa: E402,F401
+from webapp.dashboard import admin, routes  # noqa: E402,F401

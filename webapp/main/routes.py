@@ -20,3 +20,13 @@ def index():
 def plotly_js():
     """Plotly's JS from the pinned plotly package: no CDN at run time."""
     return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
+
+
+@bp.route("/media/<path:filename>")
+def media(filename: str):
+    """Uploaded avatars (re-encoded images only; paths cannot leave the media folder)."""
+    from flask import send_from_directory
+
+    from webapp.services.avatars import media_root
+
+    return send_from_directory(media_root(), filename, max_age=3600)

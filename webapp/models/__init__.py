@@ -1,5 +1,6 @@
 """Database models, one module per aggregate."""
 
+from webapp.models.audit import AdminAudit
 from webapp.models.base import utcnow
 from webapp.models.lockout import LoginLockout
 from webapp.models.login_attempt import LoginAttempt, LoginDeviceStat, LoginStat
@@ -9,6 +10,7 @@ from webapp.models.tokens import OneTimeToken
 from webapp.models.user import User
 
 __all__ = [
+    "AdminAudit",
     "LoginAttempt",
     "LoginDeviceStat",
     "LoginLockout",

@@ -41,8 +41,10 @@ class User(UserMixin, db.Model):
     totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
     registration_source: Mapped[str] = mapped_column(String(16), nullable=False, default="web")
 
-    # Set by the user loader: the UserSession this request belongs to (not a column).
+    # Set by the user loader (not columns): the UserSession this request belongs to,
+    # and the narrower role that session chose to view as, if any.
     session_key = None
+    view_role = None
 
     def get_id(self) -> str:
         """Flask-Login identity: the server-side session key, so revocation is one lookup."""

@@ -303,7 +303,11 @@ def last_login(scope: Scope, window: Window) -> datetime | None:
 
 def trends(scope: Scope, window: Window) -> dict:
     """Daily successes and failures, one zero-filled entry per day."""
-    days = _per_day(buckets(scope, window))
+    return _daily_series(buckets(scope, window), window)
+
+
+def _daily_series(items: list[Bucket], window: Window) -> dict:
+    days = _per_day(items)
     labels = window.day_list()
     return {
         "labels": [d.isoformat() for d in labels],
@@ -545,3 +549,194 @@ def attempt_dict(attempt: LoginAttempt, tz: ZoneInfo) -> dict:
         "device": attempt.device,
         "user_agent": attempt.user_agent or "",
     }
+
+
+# ---------------------------------------------------------------- system-wide (admin) views
+
+
+def user_growth(window: Window) -> dict[str, int]:
+    """New accounts per month (in the viewer's zone) over the window's months, zero-filled."""
+    start, end = window.utc_bounds()
+    months = {_month(d): 0 for d in window.day_list()}
+    clock = LocalClock(window.tz)
+    for (created,) in db.session.execute(
+        select(User.created_at).where(User.created_at >= start, User.created_at < end)
+    ):
+        key = _month(clock.local(created).date())
+        if key in months:
+            months[key] += 1
+    return months
+
+
+def top_failures(window: Window, column, limit: int = 10) -> list[tuple[str, int]]:
+    """The values of a LoginAttempt column (ip, email_tried) with the most failures."""
+    start, end = window.utc_bounds()
+    rows = db.session.execute(
+        select(column, func.count())
+        .where(
+            LoginAttempt.success.is_(False),
+            LoginAttempt.created_at >= start,
+            LoginAttempt.created_at < end,
+            column != "",
+        )
+        .group_by(column)
+        .order_by(func.count().desc(), column)
+        .limit(limit)
+    ).all()
+    return [(value, int(n)) for value, n in rows]
+
+
+def recent_lockouts(window: Window, limit: int = 10) -> tuple[int, list]:
+    """How many lockouts the window saw, and the newest ones."""
+    from webapp.models import SecurityEvent
+
+    start, end = window.utc_bounds()
+    condition = (
+        SecurityEvent.kind == "lockout",
+        SecurityEvent.created_at >= start,
+        SecurityEvent.created_at < end,
+    )
+    count = db.session.scalar(select(func.count(SecurityEvent.id)).where(*condition)) or 0
+    rows = db.session.execute(
+        select(SecurityEvent)
+        .where(*condition)
+        .order_by(SecurityEvent.created_at.desc())
+        .limit(limit)
+    ).scalars()
+    return count, list(rows)
+
+
+def online_now(minutes: int = 5) -> list[User]:
+    """Users with a live session seen in the last few minutes."""
+    from webapp.models import UserSession
+
+    since = utcnow() - timedelta(minutes=minutes)
+    return list(
+        db.session.execute(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                UserSession.last_seen_at >= since,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > utcnow(),
+            )
+            .distinct()
+            .order_by(User.username)
+        ).scalars()
+    )
+
+
+def batch_stats(users_query, window: Window) -> dict[int, dict]:
+    """Stats per user for every user the query selects, in three queries whatever their number.
+
+    users_query is a select of User rows (chosen ids, or all active/inactive users).
+    """
+    users = list(db.session.execute(users_query).scalars())
+    ids = select(users_query.subquery().c.id)
+    start, end = window.utc_bounds()
+    sums = {
+        key: (int(s or 0), int(f or 0))
+        for key, s, f in db.session.execute(
+            select(LoginStat.user_key, func.sum(LoginStat.successes), func.sum(LoginStat.failures))
+            .where(
+                LoginStat.user_key.in_(ids),
+                LoginStat.bucket_start >= start,
+                LoginStat.bucket_start < end,
+            )
+            .group_by(LoginStat.user_key)
+        )
+    }
+    last = dict(
+        db.session.execute(
+            select(LoginAttempt.user_id, func.max(LoginAttempt.created_at))
+            .where(
+                LoginAttempt.user_id.in_(ids),
+                LoginAttempt.success.is_(True),
+                LoginAttempt.created_at >= start,
+                LoginAttempt.created_at < end,
+            )
+            .group_by(LoginAttempt.user_id)
+        ).all()
+    )
+    result = {}
+    for user in users:
+        s, f = sums.get(user.id, (0, 0))
+        moment = last.get(user.id)
+        result[user.id] = {
+            "user": user,
+            "total": s + f,
+            "successful": s,
+            "failed": f,
+            "success_rate": round(s * 100 / (s + f), 1) if s + f else 0.0,
+            "last_login": moment.replace(tzinfo=UTC).astimezone(window.tz) if moment else None,
+        }
+    return result
+
+
+def trends_by_user(user_ids: list[int], window: Window) -> dict[int, dict]:
+    """Daily successes and failures per user, zero-filled, in one query."""
+    start, end = window.utc_bounds()
+    rows = db.session.execute(
+        select(
+            LoginStat.user_key, LoginStat.bucket_start, LoginStat.successes, LoginStat.failures
+        ).where(
+            LoginStat.user_key.in_(user_ids),
+            LoginStat.bucket_start >= start,
+            LoginStat.bucket_start < end,
+        )
+    ).all()
+    clock = LocalClock(window.tz)
+    per_user: dict[int, list[Bucket]] = {uid: [] for uid in user_ids}
+    for key, bucket, s, f in rows:
+        per_user[key].append(Bucket(clock.local(bucket), s, f))
+    return {uid: _daily_series(items, window) for uid, items in per_user.items()}
+
+
+ROLE_ERROR = 'Invalid role. Must be "admin" or "regular".'
+IDS_FORMAT_ERROR = "Invalid user_ids format. Must be integers."
+IDS_MISSING_ERROR = "One or more user IDs not found."
+
+
+def parse_user_ids(raw: list[str]) -> list[int]:
+    """Integers from repeated user_ids[] values; AnalyticsError when malformed or unknown."""
+    ids: list[int] = []
+    for value in raw:
+        text = (value or "").strip()
+        if not text.isdigit() or len(text) > 12:
+            raise AnalyticsError(IDS_FORMAT_ERROR)
+        ids.append(int(text))
+    ids = sorted(set(ids))
+    if ids:
+        found = db.session.scalar(select(func.count(User.id)).where(User.id.in_(ids)))
+        if found != len(ids):
+            raise AnalyticsError(IDS_MISSING_ERROR)
+    return ids
+
+
+def user_selection(
+    *,
+    me_id: int | None = None,
+    user_ids: list[int] | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+    search: str | None = None,
+):
+    """A select of users: me, then user_ids, then role (admin = staff or admin), then active."""
+    query = select(User).order_by(User.id)
+    if me_id is not None:
+        return query.where(User.id == me_id)
+    if user_ids:
+        return query.where(User.id.in_(user_ids))
+    if role:
+        if role not in ("admin", "regular"):
+            raise AnalyticsError(ROLE_ERROR)
+        staff = User.role.in_(("staff", "admin"))
+        query = query.where(staff if role == "admin" else ~staff)
+    if active is not None:
+        query = query.where(User.is_active.is_(active))
+    if search:
+        pattern = f"%{search.strip().lower()[:100]}%"
+        query = query.where(
+            func.lower(User.email).like(pattern) | func.lower(User.username).like(pattern)
+        )
+    return query

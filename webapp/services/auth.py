@@ -380,6 +380,13 @@ def _set_password(user: User, password: str, *, reason: str, keep: str | None = 
     )
 
 
+def force_password_reset(user: User) -> None:
+    """The current password stops working; sessions end and a reset link is mailed."""
+    user.password_hash = None
+    revoke_all(user.id, "forced_reset")
+    request_password_reset(user.email)
+
+
 def set_active(user: User, active: bool) -> None:
     """Activate or deactivate a user; deactivation ends every session."""
     user.is_active = active

@@ -175,3 +175,49 @@ def dashboard_figures(trends: dict, comparison: dict, distribution: dict) -> dic
         "chart-ratio": ratio_figure(distribution),
         "chart-devices": devices_figure(distribution),
     }
+
+
+def growth_figure(growth: dict[str, int]) -> dict:
+    """New accounts per month."""
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "name": "New accounts",
+                "x": list(growth),
+                "y": list(growth.values()),
+                "marker": {"color": NEUTRAL},
+            }
+        ],
+        "layout": _layout("New accounts per month", xaxis={"type": "category"}),
+    }
+
+
+def users_trend_figure(series: dict[int, dict], names: dict[int, str]) -> dict:
+    """One line of successful sign-ins per user, on the same axes."""
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": names.get(uid, str(uid)),
+                "x": s["labels"],
+                "y": s["successes"],
+            }
+            for uid, s in series.items()
+        ],
+        "layout": _layout("Successful sign-ins per day, by user", xaxis={"type": "date"}),
+    }
+
+
+def users_bars_figure(stats: dict[int, dict]) -> dict:
+    """Grouped bars: successes and failures per chosen user."""
+    names = [row["user"].username for row in stats.values()]
+    return {
+        "data": _pair(
+            names,
+            [row["successful"] for row in stats.values()],
+            [row["failed"] for row in stats.values()],
+        ),
+        "layout": _layout("Sign-ins by user", barmode="group", xaxis={"type": "category"}),
+    }

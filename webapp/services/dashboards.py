@@ -35,3 +35,55 @@ def personal_dashboard(user_id: int, window: Window, filters: ActivityFilters, p
         "activity": analytics.activity(scope, window, filters, page=page, size=25),
         "presets": presets(window.tz),
     }
+
+
+SORT_KEYS = ("username", "total", "successful", "failed", "success_rate", "last_login")
+
+
+def admin_overview(window: Window, selection, compare_ids: list[int], sort: str) -> dict:
+    """The admin analytics page: system-wide figures, top offenders, comparison, batch table."""
+    from webapp.models import LoginAttempt
+
+    totals = analytics.stats(analytics.EVERYONE, window)
+    trends = analytics.trends(analytics.EVERYONE, window)
+    distribution = analytics.distribution(analytics.EVERYONE, window)
+    growth = analytics.user_growth(window)
+    lockout_count, lockouts = analytics.recent_lockouts(window)
+    figures = {
+        "chart-trend": charts.trend_figure(trends),
+        "chart-growth": charts.growth_figure(growth),
+        "chart-ratio": charts.ratio_figure(distribution),
+        "chart-hours": charts.hour_figure(distribution),
+    }
+    batch = analytics.batch_stats(selection, window)
+    if compare_ids:
+        names = {uid: batch[uid]["user"].username for uid in compare_ids if uid in batch}
+        figures["chart-users-trend"] = charts.users_trend_figure(
+            analytics.trends_by_user(compare_ids, window), names
+        )
+        figures["chart-users-bars"] = charts.users_bars_figure(
+            {uid: batch[uid] for uid in compare_ids if uid in batch}
+        )
+    key = sort.lstrip("-") if sort.lstrip("-") in SORT_KEYS else "username"
+    rows = sorted(
+        batch.values(),
+        key=lambda r: (
+            r["user"].username.lower()
+            if key == "username"
+            else (r[key] is not None, r[key] or 0)
+            if key == "last_login"
+            else r[key]
+        ),
+        reverse=sort.startswith("-"),
+    )
+    return {
+        "totals": totals,
+        "figures": figures,
+        "top_ips": analytics.top_failures(window, LoginAttempt.ip),
+        "top_accounts": analytics.top_failures(window, LoginAttempt.email_tried),
+        "lockout_count": lockout_count,
+        "lockouts": lockouts,
+        "online": analytics.online_now(),
+        "batch": rows,
+        "presets": presets(window.tz),
+    }

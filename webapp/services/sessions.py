@@ -55,6 +55,7 @@ def load_user_for_session(key: str) -> User | None:
     if (now - row.last_seen_at).total_seconds() >= current_app.config["SESSION_TOUCH_SECONDS"]:
         _touch(row.id, user.id, now)
     user.session_key = key
+    user.view_role = row.active_role
     return user
 
 

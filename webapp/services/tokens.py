@@ -24,7 +24,9 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue(user: User, purpose: str, lifetime: timedelta, *, code: bool = False) -> str:
+def issue(
+    user: User, purpose: str, lifetime: timedelta, *, code: bool = False, payload: str | None = None
+) -> str:
     """Create a token for user and purpose, retiring older live ones; return the raw secret."""
     now = utcnow()
     _retire(user.id, purpose, now)
@@ -34,6 +36,7 @@ def issue(user: User, purpose: str, lifetime: timedelta, *, code: bool = False) 
             purpose=purpose,
             user_id=user.id,
             secret_hash=_digest(secret),
+            payload=payload,
             created_at=now,
             expires_at=now + lifetime,
         )

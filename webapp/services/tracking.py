@@ -235,3 +235,23 @@ def _diff(name: str, before: dict, after: dict) -> dict[str, int]:
         ),
         f"{name}_rows": len(after),
     }
+
+
+def reassign_rollups(user_id: int, to_key: int = NO_ACCOUNT_KEY) -> None:
+    """Move a user's rollup counts to another key (account deletion keeps system totals)."""
+    from sqlalchemy import select
+
+    for model, counters in (
+        (LoginStat, ("successes", "failures")),
+        (LoginDeviceStat, ("attempts",)),
+    ):
+        table = model.__table__
+        rows = [
+            dict(r._mapping)
+            for r in db.session.execute(select(table).where(table.c.user_key == user_id))
+        ]
+        for row in rows:
+            row["user_key"] = to_key
+        for i in range(0, len(rows), CHUNK):
+            db.session.execute(_upsert(model, counters), rows[i : i + CHUNK])
+        db.session.execute(delete(table).where(table.c.user_key == user_id))

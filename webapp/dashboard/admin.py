@@ -1,0 +1,87 @@
+"""Admin analytics pages (staff and admin): overview, comparison, drill-down, Excel report."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request
+from flask_login import current_user
+
+from webapp.dashboard import bp
+from webapp.extensions import db
+from webapp.models import User
+from webapp.permissions import role_required
+from webapp.services import analytics, reports
+from webapp.services.analytics import ActivityFilters, AnalyticsError
+from webapp.services.dashboards import admin_overview, personal_dashboard
+
+
+def _selection_from(args):
+    """Window, chosen ids and the user selection from the query string (see API.md rules)."""
+    window = analytics.parse_window(
+        args.get("start_date"), args.get("end_date"), analytics.viewer_timezone(current_user)
+    )
+    ids = analytics.parse_user_ids(args.getlist("user_ids[]") or args.getlist("user_ids"))
+    active = {"active": True, "inactive": False}.get(args.get("batch", ""))
+    selection = analytics.user_selection(
+        me_id=current_user.id if args.get("me") == "true" else None,
+        user_ids=ids,
+        role=args.get("role") or None,
+        active=active,
+        search=args.get("q") or None,
+    )
+    return window, ids, selection
+
+
+@bp.route("/admin/")
+@role_required("staff")
+def admin_overview_page():
+    """System-wide figures, top failing IPs and accounts, lockouts, who is online, comparison."""
+    status, error = 200, None
+    try:
+        window, ids, selection = _selection_from(request.args)
+    except AnalyticsError as exc:
+        status, error = 400, str(exc)
+        window = analytics.parse_window(None, None, analytics.viewer_timezone(current_user))
+        ids, selection = [], analytics.user_selection()
+    data = admin_overview(window, selection.limit(1000), ids, request.args.get("sort", "username"))
+    return render_template(
+        "dashboard/admin.html", window=window, chosen=ids, error=error, **data
+    ), status
+
+
+@bp.route("/admin/users/<int:user_id>/")
+@role_required("staff")
+def admin_user(user_id: int):
+    """Drill-down: one user's dashboard, seen by staff."""
+    subject = db.session.get(User, user_id) or abort(404)
+    try:
+        window = analytics.parse_window(
+            request.args.get("start_date"),
+            request.args.get("end_date"),
+            analytics.viewer_timezone(current_user),
+        )
+        filters = ActivityFilters(outcome=request.args.get("outcome") or None).validate()
+    except AnalyticsError as exc:
+        abort(400, description=str(exc))
+    data = personal_dashboard(subject.id, window, filters, request.args.get("page", 1, type=int))
+    return render_template(
+        "dashboard/index.html", window=window, filters=filters, error=None, subject=subject, **data
+    )
+
+
+@bp.route("/admin/report.xlsx")
+@role_required("staff")
+def admin_report():
+    """Excel report for the chosen users (or the selection), over the chosen range."""
+    try:
+        window, ids, selection = _selection_from(request.args)
+    except AnalyticsError as exc:
+        abort(400, description=str(exc))
+    grouped = request.args.get("mode", "individual") == "grouped"
+    label = "grouped" if grouped else (f"user_{ids[0]}" if len(ids) == 1 else "users")
+    body = reports.build_report(selection.limit(1000), window, grouped=grouped)
+    filename = reports.report_filename(window, label)
+    return Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
