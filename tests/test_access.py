@@ -7,8 +7,19 @@ ROLES = [None, "user", "staff", "admin"]
 MATRIX = {
     "/": (200, 200, 200, 200),
     "/dashboard/": (302, 200, 200, 200),
+    "/dashboard/export.csv": (302, 200, 200, 200),
+    "/dashboard/admin/": (302, 403, 200, 200),
+    "/dashboard/admin/users/{uid}/": (302, 403, 200, 200),
+    "/dashboard/admin/report.xlsx": (302, 403, 200, 200),
     "/account/": (302, 200, 200, 200),
     "/account/password": (302, 200, 200, 200),
+    "/account/email": (302, 200, 200, 200),
+    "/account/sessions": (302, 200, 200, 200),
+    "/account/export.json": (302, 200, 200, 200),
+    "/account/export.csv": (302, 200, 200, 200),
+    "/account/delete": (302, 200, 200, 200),
+    "/admin/admin_audit/": (302, 403, 403, 200),
+    "/admin/admin_attempts/export/csv/": (302, 403, 200, 200),
     "/admin/": (302, 403, 200, 200),
     "/admin/admin_users/": (302, 403, 200, 200),
     "/admin/admin_attempts/": (302, 403, 200, 200),
@@ -19,8 +30,23 @@ MATRIX = {
 CASES = [(path, role, codes[i]) for path, codes in MATRIX.items() for i, role in enumerate(ROLES)]
 
 
+# POST-only routes: anonymous is sent to log in; the others reach the view (CSRF then applies).
+POST_MATRIX = {
+    "/account/avatar": (302, 400, 400, 400),
+    "/account/avatar/remove": (302, 302, 302, 302),
+    "/account/sessions/revoke-others": (302, 302, 302, 302),
+    "/account/view-as": (302, 403, 302, 302),
+    "/auth/logout": (302, 302, 302, 302),
+}
+POST_CASES = [
+    (path, role, codes[i]) for path, codes in POST_MATRIX.items() for i, role in enumerate(ROLES)
+]
+
+
 @pytest.mark.parametrize("path, role, expected", CASES)
-def test_access(client, actor, path, role, expected):
+def test_access(client, actor, user_factory, path, role, expected):
+    if "{uid}" in path:
+        path = path.format(uid=user_factory().id)  # someone to drill into
     actor(role)
     response = client.get(path)
     assert response.status_code == expected
@@ -47,3 +73,15 @@ def test_staff_cannot_change_users(client, actor, user_factory):
     victim = user_factory()
     response = client.get(f"/admin/admin_users/edit/?id={victim.id}")
     assert response.status_code == 302  # Flask-Admin sends read-only viewers back to the list
+
+
+@pytest.mark.parametrize("path, role, expected", POST_CASES)
+def test_post_access(client, actor, path, role, expected):
+    from tests.helpers import post_form
+
+    actor(role)
+    data = {"role": "staff"} if path.endswith("view-as") else {}
+    response = post_form(client, path, data, token_from="/")
+    assert response.status_code == expected
+    if role is None:
+        assert "/auth/login" in response.location
