@@ -1,6 +1,7 @@
 """In a real browser: an admin opens the analytics, compares two users, bulk-verifies a user
 in Flask-Admin and downloads a report."""
 
+import io
 import re
 from datetime import timedelta
 
@@ -47,7 +48,8 @@ def test_admin_journey(app, live_server, page, user_factory):
         page.click("#report-button")
     download = info.value
     assert re.fullmatch(r"login_report_users_[\d-]+_[\d-]+\.xlsx", download.suggested_filename)
-    book = load_workbook(download.path())
+    with open(download.path(), "rb") as fh:  # the temporary file has no .xlsx suffix
+        book = load_workbook(io.BytesIO(fh.read()))
     assert {row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)} == {
         "user_one",
         "user_two",
