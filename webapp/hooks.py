@@ -19,7 +19,7 @@ from webapp.web import client_ip, client_user_agent
 log = logging.getLogger(__name__)
 
 # Endpoints whose POSTs are interactive login attempts, with the method they record.
-LOGIN_ENDPOINTS = {"auth.login": "password"}
+LOGIN_ENDPOINTS = {"auth.login": "password", "api.token": "api_token"}
 
 
 def capture_attempt() -> None:
@@ -64,11 +64,16 @@ def write_attempt(exc: BaseException | None) -> None:
 
 
 def _submitted_email() -> str:
-    """The email field of the request body, if it can be read at all (not when too large)."""
+    """The email field of the form or JSON body, if it can be read at all (not when too large)."""
     try:
-        return (request.form.get("email") or "").strip().lower()
+        if request.is_json:
+            data = request.get_json(silent=True)
+            email = data.get("email") if isinstance(data, dict) else ""
+        else:
+            email = request.form.get("email")
     except HTTPException:
         return ""
+    return (email if isinstance(email, str) else "").strip().lower()[:254]
 
 
 def security_headers(response):

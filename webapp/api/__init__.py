@@ -1,7 +1,7 @@
-"""The JSON API (see API.md); the contract's endpoints arrive with the API issue."""
+"""The JSON API (API.md): JWT in HTTP-only cookies or Authorization headers."""
 
 from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from webapp.api import routes  # noqa: E402,F401
+from webapp.api import dashboard, docs, jwt_setup, routes, users  # noqa: E402,F401

@@ -26,5 +26,7 @@ class UserSession(db.Model):
     expires_at = mapped_column(Timestamp, nullable=False)
     revoked_at = mapped_column(Timestamp)
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    # The one refresh token of this session's family that may still be used (rotation).
+    refresh_jti: Mapped[str | None] = mapped_column(String(64))
 
     user = relationship("User", lazy="joined")

@@ -287,12 +287,26 @@ def stats(scope: Scope, window: Window, *, now: datetime | None = None) -> dict:
 
 
 def last_login(scope: Scope, window: Window) -> datetime | None:
-    """The newest successful sign-in inside the window, in the viewer's zone."""
+    """The newest successful sign-in inside the window, in the viewer's zone.
+
+    The rollup names the newest bucket with a success; only that bucket's 15 minutes of
+    raw attempts are read, however many attempts the window holds.
+    """
     start, end = window.utc_bounds()
+    bucket = db.session.scalar(
+        select(func.max(LoginStat.bucket_start)).where(
+            LoginStat.user_key.in_(scope.rollup_keys()),
+            LoginStat.bucket_start >= start,
+            LoginStat.bucket_start < end,
+            LoginStat.successes > 0,
+        )
+    )
+    if bucket is None:
+        return None
     query = select(func.max(LoginAttempt.created_at)).where(
         LoginAttempt.success.is_(True),
-        LoginAttempt.created_at >= start,
-        LoginAttempt.created_at < end,
+        LoginAttempt.created_at >= bucket,
+        LoginAttempt.created_at < min(end, bucket + timedelta(minutes=15)),
     )
     condition = scope.attempt_filter()
     if condition is not None:
@@ -554,14 +568,18 @@ def attempt_dict(attempt: LoginAttempt, tz: ZoneInfo) -> dict:
 # ---------------------------------------------------------------- system-wide (admin) views
 
 
-def user_growth(window: Window) -> dict[str, int]:
-    """New accounts per month (in the viewer's zone) over the window's months, zero-filled."""
+def user_growth(window: Window, users_query=None) -> dict[str, int]:
+    """New accounts per month (viewer's zone) over the window's months, zero-filled.
+
+    users_query narrows it to a selection of users (default: everyone).
+    """
     start, end = window.utc_bounds()
     months = {_month(d): 0 for d in window.day_list()}
     clock = LocalClock(window.tz)
-    for (created,) in db.session.execute(
-        select(User.created_at).where(User.created_at >= start, User.created_at < end)
-    ):
+    query = select(User.created_at).where(User.created_at >= start, User.created_at < end)
+    if users_query is not None:
+        query = query.where(User.id.in_(select(users_query.subquery().c.id)))
+    for (created,) in db.session.execute(query):
         key = _month(clock.local(created).date())
         if key in months:
             months[key] += 1
@@ -740,3 +758,34 @@ def user_selection(
             func.lower(User.email).like(pattern) | func.lower(User.username).like(pattern)
         )
     return query
+
+
+def batch_full_stats(users_query, window: Window) -> dict[int, dict]:
+    """stats() for many users at once, in a constant number of queries."""
+    base = batch_stats(users_query, window)
+    ids = list(base)
+    daily = trends_by_user(ids, window) if ids else {}
+    previous = (
+        trends_by_user(ids, window.shifted(-window.days)) if ids and not window.explicit else {}
+    )
+    labels = window.day_list()
+    half = window.days // 2
+    result = {}
+    for uid, row in base.items():
+        series = daily.get(uid, {"successes": [0] * len(labels)})["successes"]
+        weekly = {iso_week(d): 0 for d in labels}
+        monthly = {_month(d): 0 for d in labels}
+        for day, n in zip(labels, series, strict=True):
+            weekly[iso_week(day)] += n
+            monthly[_month(day)] += n
+        if window.explicit:
+            first, second = sum(series[:half]), sum(series[half:])
+        else:
+            first, second = sum(previous.get(uid, {"successes": []})["successes"]), sum(series)
+        result[uid] = {
+            **row,
+            "weekly": weekly,
+            "monthly": monthly,
+            "trend": trend_percent(first, second),
+        }
+    return result

@@ -16,14 +16,15 @@ from webapp.services.tracking import device_label
 def open_session(
     user: User, ip: str, user_agent: str, *, remember: bool = False, kind: str = "web"
 ) -> UserSession:
-    """Create the server-side record for a new sign-in."""
+    """Create the server-side record for a new sign-in (API sessions live as long as refresh)."""
     cfg = current_app.config
     now = utcnow()
-    lifetime = (
-        cfg["REMEMBER_COOKIE_DURATION"]
-        if remember
-        else timedelta(hours=cfg["SESSION_LIFETIME_HOURS"])
-    )
+    if kind == "api":
+        lifetime = cfg["JWT_REFRESH_TOKEN_EXPIRES"]
+    elif remember:
+        lifetime = cfg["REMEMBER_COOKIE_DURATION"]
+    else:
+        lifetime = timedelta(hours=cfg["SESSION_LIFETIME_HOURS"])
     row = UserSession(
         id=secrets.token_urlsafe(32),
         user_id=user.id,

@@ -1,0 +1,394 @@
+"""OpenAPI 3 document generated from the API's routes and their @doc metadata; Swagger UI
+and ReDoc served from local assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import swagger_ui_bundle
+from apispec import APISpec
+from flask import current_app, jsonify, render_template, send_from_directory
+
+from webapp.api import bp
+
+STR = {"type": "string"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+NULLABLE_STR = {"type": ["string", "null"]}
+CHART = {
+    "type": "object",
+    "required": ["labels", "datasets"],
+    "properties": {
+        "labels": {"type": "array", "items": STR},
+        "datasets": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["label", "data"],
+                "properties": {
+                    "label": STR,
+                    "data": {"type": "array", "items": {"type": "number"}},
+                },
+            },
+        },
+    },
+}
+STATS = {
+    "type": "object",
+    "required": [
+        "total_logins",
+        "total_successful_logins",
+        "total_failed_logins",
+        "success_rate",
+        "last_login",
+        "weekly_data",
+        "monthly_data",
+        "login_trend",
+    ],
+    "properties": {
+        "total_logins": INT,
+        "total_successful_logins": INT,
+        "total_failed_logins": INT,
+        "success_rate": {"type": "number"},
+        "last_login": NULLABLE_STR,
+        "weekly_data": {"type": "object", "additionalProperties": INT},
+        "monthly_data": {"type": "object", "additionalProperties": INT},
+        "login_trend": INT,
+    },
+}
+ACTIVITY = {
+    "type": "object",
+    "properties": {
+        "id": INT,
+        "username": NULLABLE_STR,
+        "timestamp": STR,
+        "ip_address": STR,
+        "user_agent": STR,
+        "success": BOOL,
+        "method": STR,
+        "reason": STR,
+        "device": STR,
+    },
+}
+USER_SUMMARY = {
+    "type": "object",
+    "required": ["id", "username", "email", "image"],
+    "properties": {"id": INT, "username": STR, "email": STR, "image": NULLABLE_STR},
+}
+
+
+def _page(item: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["count", "next", "previous", "results"],
+        "properties": {
+            "count": INT,
+            "next": NULLABLE_STR,
+            "previous": NULLABLE_STR,
+            "results": {"type": "array", "items": item},
+        },
+    }
+
+
+SCHEMAS: dict[str, dict] = {
+    "Error": {"type": "object", "additionalProperties": True},
+    "FieldErrors": {"type": "object", "additionalProperties": True},
+    "Unauthorized": {
+        "type": "object",
+        "required": ["message"],
+        "properties": {"message": {"const": "Token is invalid or expired"}},
+    },
+    "Forbidden": {"type": "object", "additionalProperties": True},
+    "RateLimited": {
+        "type": "object",
+        "required": ["detail", "retry_after"],
+        "properties": {"detail": STR, "retry_after": INT},
+    },
+    "Message": {"type": "object", "required": ["message"], "properties": {"message": STR}},
+    "PublicKey": {"type": "object", "required": ["public_key"], "properties": {"public_key": STR}},
+    "Login": {
+        "type": "object",
+        "properties": {"email": STR, "password": STR, "encrypted_password": STR},
+    },
+    "Tokens": {
+        "type": "object",
+        "required": ["access", "refresh", "id", "email", "active_role"],
+        "properties": {
+            "access": STR,
+            "refresh": STR,
+            "id": INT,
+            "username": STR,
+            "email": STR,
+            "email_verified": BOOL,
+            "is_staff": BOOL,
+            "is_superuser": BOOL,
+            "staff_access_granted": BOOL,
+            "logins_remaining_for_staff": INT,
+            "active_role": STR,
+            "role_label": STR,
+        },
+    },
+    "TokenPair": {
+        "type": "object",
+        "required": ["access", "refresh"],
+        "properties": {"access": STR, "refresh": STR},
+    },
+    "Refresh": {"type": "object", "properties": {"refresh": STR}},
+    "Register": {
+        "type": "object",
+        "properties": {"username": STR, "email": STR, "password": STR, "passwordRepeat": STR},
+    },
+    "VerifyEmail": {"type": "object", "properties": {"email": STR, "token": STR}},
+    "Email": {"type": "object", "properties": {"email": STR}},
+    "NewPassword": {"type": "object", "properties": {"password": STR, "passwordRepeat": STR}},
+    "SwitchRole": {
+        "type": "object",
+        "properties": {"role": {"enum": ["regular", "staff", "superuser"]}},
+    },
+    "ActiveRole": {
+        "type": "object",
+        "required": ["active_role", "role_label"],
+        "properties": {"active_role": STR, "role_label": STR},
+    },
+    "UserSummary": USER_SUMMARY,
+    "UserUpdate": {
+        "type": "object",
+        "properties": {
+            "username": STR,
+            "full_name": NULLABLE_STR,
+            "image": NULLABLE_STR,
+            "password": STR,
+            "passwordRepeat": STR,
+        },
+    },
+    "UserPage": _page(
+        {**USER_SUMMARY, "properties": {**USER_SUMMARY["properties"], "is_admin": BOOL}}
+    ),
+    "Stats": STATS,
+    "ActivityPage": _page(ACTIVITY),
+    "Trends": {
+        "type": "object",
+        "required": ["login_trends"],
+        "properties": {"login_trends": CHART},
+    },
+    "Comparison": {
+        "type": "object",
+        "required": ["login_comparison"],
+        "properties": {"login_comparison": CHART},
+    },
+    "Distribution": {
+        "type": "object",
+        "required": ["login_distribution"],
+        "properties": {
+            "login_distribution": {
+                "type": "object",
+                "properties": {
+                    k: CHART for k in ("success_ratio", "user_agents", "hour_of_day", "day_of_week")
+                },
+            }
+        },
+    },
+    "AdminDashboard": {
+        "type": "object",
+        "required": [
+            "total_users",
+            "total_logins",
+            "total_successful_logins",
+            "total_failed_logins",
+            "login_activity",
+            "user_growth",
+        ],
+        "properties": {
+            "total_users": INT,
+            "total_logins": INT,
+            "total_successful_logins": INT,
+            "total_failed_logins": INT,
+            "login_activity": {"type": "array", "items": ACTIVITY},
+            "user_growth": {"type": "object", "additionalProperties": INT},
+        },
+    },
+    "AdminCharts": {
+        "type": "object",
+        "required": ["admin_charts"],
+        "properties": {
+            "admin_charts": {
+                "type": "object",
+                "properties": {
+                    k: CHART for k in ("user_growth", "login_activity", "success_ratio")
+                },
+            }
+        },
+    },
+    "BatchStats": {"type": "object", "additionalProperties": STATS},
+}
+
+DATES = [
+    {
+        "name": "start_date",
+        "in": "query",
+        "schema": STR,
+        "description": "YYYY-MM-DD, viewer's zone",
+    },
+    {"name": "end_date", "in": "query", "schema": STR, "description": "YYYY-MM-DD, inclusive"},
+]
+PAGING = [
+    {"name": "page", "in": "query", "schema": INT},
+    {"name": "size", "in": "query", "schema": INT},
+]
+USER_IDS = [
+    {
+        "name": "user_ids[]",
+        "in": "query",
+        "style": "form",
+        "explode": True,
+        "schema": {"type": "array", "items": INT},
+    }
+]
+ROLE = [{"name": "role", "in": "query", "schema": STR}]
+PARAMS = {"dates": DATES, "paging": PAGING, "user_ids": USER_IDS, "role": ROLE}
+
+
+def doc(
+    summary: str,
+    *,
+    body: str | None = None,
+    responses: dict | None = None,
+    auth: bool = False,
+    params: tuple[str, ...] = (),
+    path_params: dict | None = None,
+    extra: list[dict] | None = None,
+    multipart: bool = False,
+):
+    """Attach OpenAPI metadata to a view; the schema endpoint reads it."""
+
+    def decorator(view):
+        view.api_doc = {
+            "summary": summary,
+            "body": body,
+            "responses": responses or {},
+            "auth": auth,
+            "params": [p for group in params for p in PARAMS[group]] + (extra or []),
+            "path_params": path_params or {},
+            "multipart": multipart,
+        }
+        return view
+
+    return decorator
+
+
+def build_spec(app) -> dict:
+    """Walk the API's routes and describe each documented operation."""
+    spec = APISpec(
+        title="Doorman API",
+        version="1.0.0",
+        openapi_version="3.1.0",
+        info={"description": "Login tracking and authentication API (see API.md)."},
+    )
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    spec.components.security_scheme(
+        "cookie", {"type": "apiKey", "in": "cookie", "name": "access_token_cookie"}
+    )
+    for name, schema in SCHEMAS.items():
+        spec.components.schema(name, schema)
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        view = app.view_functions.get(rule.endpoint)
+        meta = getattr(view, "api_doc", None)
+        if meta is None:
+            continue
+        path = rule.rule
+        for arg in rule.arguments:
+            path = path.replace(f"<int:{arg}>", f"{{{arg}}}").replace(f"<{arg}>", f"{{{arg}}}")
+            path = path.replace(f"<path:{arg}>", f"{{{arg}}}")
+        operations = {}
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            operations[method.lower()] = _operation(rule, meta, method)
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _operation(rule, meta: dict, method: str) -> dict:
+    parameters = [
+        {
+            "name": arg,
+            "in": "path",
+            "required": True,
+            "schema": INT if f"<int:{arg}>" in rule.rule else STR,
+        }
+        for arg in rule.arguments
+    ]
+    if method == "GET":
+        parameters += meta["params"]
+    responses = {
+        str(code): {
+            "description": name,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+        }
+        for code, name in meta["responses"].items()
+        if name not in (None, "Binary", "Empty")
+    }
+    for code, name in meta["responses"].items():
+        if name == "Empty":
+            responses[str(code)] = {"description": "No content"}
+        if name == "Binary":
+            responses[str(code)] = {
+                "description": "File",
+                "content": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}
+                },
+            }
+    if meta["auth"]:
+        responses.setdefault(
+            "401",
+            {
+                "description": "Unauthorized",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Unauthorized"}}
+                },
+            },
+        )
+    operation = {
+        "summary": meta["summary"],
+        "operationId": f"{rule.endpoint}_{method.lower()}",
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if meta["auth"]:
+        operation["security"] = [{"bearer": []}, {"cookie": []}]
+    if meta["body"] and method in ("POST", "PUT", "PATCH"):
+        content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{meta['body']}"}}}
+        if meta["multipart"]:
+            content["multipart/form-data"] = {"schema": {"type": "object"}}
+        operation["requestBody"] = {"content": content}
+    return operation
+
+
+@bp.route("/schema/")
+def schema():
+    """The OpenAPI 3 document."""
+    cache = current_app.extensions.setdefault("doorman_openapi", {})
+    if "spec" not in cache:
+        cache["spec"] = build_spec(current_app)
+    return jsonify(cache["spec"])
+
+
+SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+
+
+@bp.route("/docs/")
+def swagger_ui():
+    """Swagger UI, from the swagger-ui-bundle package."""
+    return render_template("api/swagger.html")
+
+
+@bp.route("/docs/assets/<path:filename>")
+def swagger_assets(filename: str):
+    """Swagger UI's files."""
+    return send_from_directory(SWAGGER_DIR, filename, max_age=86400)
+
+
+@bp.route("/redoc/")
+def redoc():
+    """ReDoc, from the vendored standalone bundle."""
+    return render_template("api/redoc.html")

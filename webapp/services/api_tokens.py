@@ -1,0 +1,80 @@
+"""JWT pairs bound to server-side sessions: issue, rotate with reuse detection, check."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import select, update
+
+from webapp.extensions import db
+from webapp.models import User, UserSession, utcnow
+from webapp.services.sessions import revoke
+
+
+class RefreshRefused(Exception):
+    """A refresh token that is unknown, expired, revoked, or reused (the family is revoked)."""
+
+
+def issue_pair(session: UserSession) -> dict[str, str]:
+    """A fresh access token and the session's one live refresh token."""
+    jti = uuid.uuid4().hex
+    session.refresh_jti = jti
+    return _pair(session.user_id, session.id, jti)
+
+
+def _pair(user_id: int, session_id: str, refresh_jti: str) -> dict[str, str]:
+    claims = {"sid": session_id}
+    return {
+        "access": create_access_token(identity=str(user_id), additional_claims=claims),
+        "refresh": create_refresh_token(
+            identity=str(user_id), additional_claims={**claims, "jti": refresh_jti}
+        ),
+    }
+
+
+def rotate(claims: dict) -> dict[str, str]:
+    """Swap a refresh token for a new pair; a second use of any token revokes the session.
+
+    The compare-and-set UPDATE lets exactly one of several parallel refreshes win.
+    """
+    session_id, jti = claims.get("sid"), claims.get("jti")
+    new_jti = uuid.uuid4().hex
+    now = utcnow()
+    won = db.session.execute(
+        update(UserSession)
+        .where(
+            UserSession.id == session_id,
+            UserSession.refresh_jti == jti,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+        )
+        .values(
+            refresh_jti=new_jti,
+            last_seen_at=now,
+            expires_at=now + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
+        )
+    ).rowcount
+    if won != 1:
+        if session_id:
+            revoke(session_id, "refresh_reuse")
+        raise RefreshRefused()
+    return _pair(int(claims["sub"]), session_id, new_jti)
+
+
+def load_session_user(session_id: str | None) -> User | None:
+    """The active user behind a live session (one joined query), or None."""
+    if not session_id:
+        return None
+    row = db.session.execute(
+        select(UserSession).where(UserSession.id == session_id)
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    user = row.user
+    if not user.is_active:
+        return None
+    user.session_key = row.id
+    user.view_role = row.active_role
+    return user
