@@ -126,6 +126,11 @@ class Config:
     JWT_COOKIE_SAMESITE = "Lax"
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_DAYS", 7))
+    JWT_REFRESH_COOKIE_PATH = "/api/user/"
+    JWT_ALGORITHM = "HS256"
+    RSA_PRIVATE_KEY_PATH = env_str("RSA_PRIVATE_KEY_PATH")
+    CORS_ORIGINS = [o.strip() for o in (env_str("CORS_ORIGINS", "") or "").split(",") if o.strip()]
+    ATTEMPT_RETENTION_DAYS = env_int("ATTEMPT_RETENTION_DAYS", 365)
 
     # Flask-WTF
     WTF_CSRF_TIME_LIMIT = None

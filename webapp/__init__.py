@@ -62,7 +62,26 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     register_hooks(app)
+    _init_cors(app)
+
+    from webapp.api.jwt_setup import AuthSchemeMiddleware
+
+    app.wsgi_app = AuthSchemeMiddleware(app.wsgi_app)
     return app
+
+
+def _init_cors(app: Flask) -> None:
+    """CORS for the API, for an explicit list of origins only (embedded widgets)."""
+    origins = app.config.get("CORS_ORIGINS") or []
+    if origins:
+        from flask_cors import CORS
+
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": origins}},
+            supports_credentials=True,
+            allow_headers=["Content-Type", "Authorization", "X-CSRF-TOKEN"],
+        )
 
 
 def _finish_config(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Flask commands: create-admin, seed-demo, stats rebuild."""
+"""Flask commands: create-admin, seed-demo, stats rebuild, purge."""
 
 from __future__ import annotations
 
@@ -98,3 +98,29 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(stats_group)
+    app.cli.add_command(purge_command)
+
+
+@click.command("purge")
+@click.option(
+    "--retention-days",
+    type=int,
+    default=None,
+    help="Keep attempts this many days (default: ATTEMPT_RETENTION_DAYS, 365).",
+)
+@with_appcontext
+def purge_command(retention_days: int | None) -> None:
+    """Remove expired tokens and sessions, and attempts past the retention; rollups keep counts."""
+    from webapp.services.maintenance import purge
+
+    days = (
+        retention_days
+        if retention_days is not None
+        else current_app.config["ATTEMPT_RETENTION_DAYS"]
+    )
+    counts = purge(days)
+    db.session.commit()
+    click.echo(
+        f"Removed {counts['tokens']} tokens, {counts['sessions']} sessions and "
+        f"{counts['attempts']} attempts older than {days} days."
+    )

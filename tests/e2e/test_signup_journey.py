@@ -39,8 +39,15 @@ def test_register_verify_login_logout(app, live_server, page):
 
     page.fill("#email", "bea@example.com")
     page.fill("#password", "a-long-browser-secret-7")
-    page.click("#login-form [type=submit]")
+    with page.expect_request(lambda r: r.method == "POST" and "/auth/login" in r.url) as sent:
+        page.click("#login-form [type=submit]")
+    body = sent.value.post_data
+    # WebCrypto encrypted the password: the plain one never left the browser.
+    assert re.search(r"encrypted_password=[0-9a-f]{512}", body)
+    assert "a-long-browser-secret-7" not in body
     page.wait_for_url(re.compile(r"/dashboard/"))
+    page.wait_for_selector("#live-signins[data-loaded=true]")
+    assert "success" in page.inner_text("#live-signins")
     assert page.inner_text("#nav-user") == "browser_bea"
     assert page.locator("#activity-table tbody tr").count() == 1
 

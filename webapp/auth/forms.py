@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Regexp
+from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
 
 
 def strip(value):
@@ -21,11 +21,15 @@ class LoginForm(FlaskForm):
     """Email, password and remember-me."""
 
     email = EmailField("Email", validators=EMAIL_FIELD, filters=[strip])
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=1024, message="Too long.")],
-    )
-    encrypted_password = HiddenField()
+    password = PasswordField("Password", validators=[Length(max=1024, message="Too long.")])
+    # Filled by static/js/login-encrypt.js (RSA-OAEP) when the browser has WebCrypto.
+    encrypted_password = HiddenField(validators=[Length(max=1024)])
+
+    def validate_password(self, field) -> None:
+        """Either the password or its encrypted form is required."""
+        if not field.data and not self.encrypted_password.data:
+            raise ValidationError("Enter your password.")
+
     remember = BooleanField("Keep me signed in for 30 days")
     next = HiddenField()
     submit = SubmitField("Log in")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_jwt_extended import set_access_cookies, set_refresh_cookies, unset_jwt_cookies
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.auth import bp
 from webapp.auth.forms import EmailForm, LoginForm, NewPasswordForm, RegisterForm, VerifyCodeForm
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import auth
+from webapp.services import api_tokens, auth, rsa_keys
 from webapp.web import form_email_key, safe_next_url
 
 
@@ -33,18 +34,24 @@ def login():
     if request.method == "GET":
         form.next.data = safe_next_url(request.args.get("next")) or ""
     status, unverified_email = 200, None
-    if form.validate_on_submit():
+    password = _submitted_password(form)
+    if form.validate_on_submit() and password is not None:
         ctx = current_attempt()
         result = auth.password_login(
-            form.email.data, form.password.data, ctx, remember=bool(form.remember.data)
+            form.email.data, password, ctx, remember=bool(form.remember.data)
         )
         db.session.commit()
         if result.status == "ok":
             next_url = form.next.data
             session.clear()
             login_user(result.user, remember=bool(form.remember.data))
+            tokens = api_tokens.issue_pair(result.session)  # for the page's JS widgets
+            db.session.commit()
             flash(f"Welcome back, {result.user.display_name}.", "success")
-            return _landing(next_url)
+            response = _landing(next_url)
+            set_access_cookies(response, tokens["access"])
+            set_refresh_cookies(response, tokens["refresh"])
+            return response
         if result.status == "locked":
             minutes = math.ceil(result.retry_after / 60)
             flash(
@@ -67,6 +74,17 @@ def login():
     return render_template("auth/login.html", form=form, unverified_email=unverified_email), status
 
 
+def _submitted_password(form: LoginForm) -> str | None:
+    """The plain password, decrypting the WebCrypto field when that is what was sent."""
+    if form.password.data or not form.encrypted_password.data:
+        return form.password.data
+    try:
+        return rsa_keys.decrypt_hex(form.encrypted_password.data)
+    except ValueError:
+        form.form_errors.append("Invalid encrypted password.")
+        return None
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
@@ -76,7 +94,9 @@ def logout():
     logout_user()
     session.clear()
     flash("You have been logged out.", "info")
-    return redirect(url_for("main.index"))
+    response = redirect(url_for("main.index"))
+    unset_jwt_cookies(response)
+    return response
 
 
 @bp.route("/register", methods=["GET", "POST"])
