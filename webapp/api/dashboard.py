@@ -70,7 +70,7 @@ def stats_body(stats: dict) -> dict:
 
 
 @bp.route("/user/dashboard/stats/")
-@bp.route("/user/<int:user_id>/dashboard/stats/")
+@bp.route("/user/<int(max=2147483647):user_id>/dashboard/stats/")
 @api_auth()
 @doc(
     "Sign-in statistics",
@@ -107,7 +107,7 @@ def _names(rows: list[dict]) -> dict[int, str]:
 
 
 @bp.route("/user/dashboard/login-activity/")
-@bp.route("/user/<int:user_id>/dashboard/login-activity/")
+@bp.route("/user/<int(max=2147483647):user_id>/dashboard/login-activity/")
 @api_auth()
 @doc(
     "Sign-in attempts, newest first",

@@ -3,6 +3,7 @@ and ReDoc served from local assets."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import swagger_ui_bundle
@@ -297,10 +298,7 @@ def build_spec(app) -> dict:
         meta = getattr(view, "api_doc", None)
         if meta is None:
             continue
-        path = rule.rule
-        for arg in rule.arguments:
-            path = path.replace(f"<int:{arg}>", f"{{{arg}}}").replace(f"<{arg}>", f"{{{arg}}}")
-            path = path.replace(f"<path:{arg}>", f"{{{arg}}}")
+        path = re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule.rule)
         operations = {}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             operations[method.lower()] = _operation(rule, meta, method)

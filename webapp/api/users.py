@@ -43,7 +43,7 @@ def my_profile():
     return _user_endpoint(me())
 
 
-@bp.route("/user/users/<int:user_id>/", methods=["GET", "PUT", "PATCH", "DELETE"])
+@bp.route("/user/users/<int(max=2147483647):user_id>/", methods=["GET", "PUT", "PATCH", "DELETE"])
 @api_auth()
 @doc(
     "One user",

@@ -48,7 +48,7 @@ def admin_overview_page():
     ), status
 
 
-@bp.route("/admin/users/<int:user_id>/")
+@bp.route("/admin/users/<int(max=2147483647):user_id>/")
 @role_required("staff")
 def admin_user(user_id: int):
     """Drill-down: one user's dashboard, seen by staff."""

@@ -440,11 +440,13 @@ def user_agents(scope: Scope, window: Window) -> dict:
         "browsers": defaultdict(int),
         "os": defaultdict(int),
         "device_types": defaultdict(int),
+        "browser_os": defaultdict(int),
     }
     for browser, os_name, kind, n in rows:
         groups["browsers"][browser] += int(n)
         groups["os"][os_name] += int(n)
         groups["device_types"][kind] += int(n)
+        groups["browser_os"][f"{browser} on {os_name}"] += int(n)
     return {
         name: sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         for name, counts in groups.items()
