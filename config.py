@@ -131,6 +131,7 @@ class Config:
     RSA_PRIVATE_KEY_PATH = env_str("RSA_PRIVATE_KEY_PATH")
     CORS_ORIGINS = [o.strip() for o in (env_str("CORS_ORIGINS", "") or "").split(",") if o.strip()]
     ATTEMPT_RETENTION_DAYS = env_int("ATTEMPT_RETENTION_DAYS", 365)
+    MEDIA_ROOT = env_str("MEDIA_ROOT")  # uploaded avatars; default instance/media
 
     # Flask-WTF
     WTF_CSRF_TIME_LIMIT = None

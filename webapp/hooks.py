@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db, login_manager
@@ -43,21 +44,34 @@ def mark_attempt_refused(reason: str) -> None:
         ctx.reason = reason
 
 
+@event.listens_for(Session, "after_commit")
+def _attempt_committed(session) -> None:
+    """Note that the attempt row the pipeline staged is now stored."""
+    if has_request_context():
+        ctx = g.get("login_attempt")
+        if ctx is not None and ctx.recorded:
+            ctx.committed = True
+
+
 def write_attempt(exc: BaseException | None) -> None:
-    """Write the attempt row exactly once, also after a 429 or an exception."""
+    """Make sure the attempt row exists exactly once, also after a 429 or an exception.
+
+    Normally the pipeline's row was committed with the view's transaction. When that did not
+    happen (refused before the view, crashed, never committed) the row is written here.
+    """
     ctx = g.pop("login_attempt", None)
-    if ctx is None or ctx.recorded:
+    if ctx is None or ctx.committed:
         return
-    if exc is not None or ctx.reason is None:
+    if exc is not None or ctx.recorded or ctx.reason is None:
         # Whatever the pipeline staged was rolled back with the failed request.
-        ctx.reason = ctx.reason if exc is None else "error"
-        ctx.success, ctx.session_id = False, None
+        ctx.reason = "error" if exc is not None or ctx.recorded else ctx.reason
+        ctx.success, ctx.session_id, ctx.recorded = False, None, False
     if not ctx.email:
         ctx.email = _submitted_email()
     try:
         db.session.rollback()
         record_attempt(ctx)
-        db.session.commit()
+        db.session.commit()  # marks ctx committed through the listener
     except Exception:  # never let bookkeeping break the response
         db.session.rollback()
         log.exception("could not record login attempt")
@@ -121,6 +135,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL with NORMAL sync is crash-safe; it skips an fsync per commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

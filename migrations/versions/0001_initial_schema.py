@@ -33,7 +33,8 @@ def upgrade():
     sa.Column('bucket_start', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=False),
     sa.Column('successes', sa.Integer(), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('user_key', 'bucket_start', name=op.f('pk_login_stats'))
+    sa.PrimaryKeyConstraint('user_key', 'bucket_start', name=op.f('pk_login_stats')),
+    sqlite_with_rowid=False,
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -29,7 +29,8 @@ def upgrade():
     sa.Column('os', sa.String(length=40), nullable=False),
     sa.Column('device_type', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('user_key', 'span', 'bucket_start', 'browser', 'os', 'device_type', name=op.f('pk_login_device_stats'))
+    sa.PrimaryKeyConstraint('user_key', 'span', 'bucket_start', 'browser', 'os', 'device_type', name=op.f('pk_login_device_stats')),
+    sqlite_with_rowid=False,
     )
     # ### end Alembic commands ###
     # System-wide charts read one "everyone" row per bucket (user_key -1).

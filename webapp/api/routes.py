@@ -86,6 +86,7 @@ def token():
         ctx.finish("invalid_input")
         raise
     result = auth.password_login(email, password, ctx, kind="api")
+    tokens = api_tokens.issue_pair(result.session) if result.status == "ok" else None
     db.session.commit()
     if result.status == "locked":
         raise ApiError(
@@ -100,8 +101,6 @@ def token():
         raise ApiError(400, {"detail": ["email_not_verified"]})
     if result.status != "ok":
         raise ApiError(400, {"non_field_errors": ["no_active_account"]})
-    tokens = api_tokens.issue_pair(result.session)
-    db.session.commit()
     return with_cookies(login_payload(result.user, tokens), tokens)
 
 

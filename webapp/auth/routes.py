@@ -40,13 +40,13 @@ def login():
         result = auth.password_login(
             form.email.data, password, ctx, remember=bool(form.remember.data)
         )
+        # JWT cookies too, for the page's JS widgets (same session, same transaction).
+        tokens = api_tokens.issue_pair(result.session) if result.status == "ok" else None
         db.session.commit()
         if result.status == "ok":
             next_url = form.next.data
             session.clear()
             login_user(result.user, remember=bool(form.remember.data))
-            tokens = api_tokens.issue_pair(result.session)  # for the page's JS widgets
-            db.session.commit()
             flash(f"Welcome back, {result.user.display_name}.", "success")
             response = _landing(next_url)
             set_access_cookies(response, tokens["access"])

@@ -43,6 +43,8 @@ class LoginStat(db.Model):
     """Successes and failures per (user key, UTC 15-minute bucket)."""
 
     __tablename__ = "login_stats"
+    # Clustered by (user_key, bucket_start) on SQLite too, as InnoDB does: range reads stay local.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     user_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket_start = mapped_column(Timestamp, primary_key=True)
@@ -59,6 +61,7 @@ class LoginDeviceStat(db.Model):
     """
 
     __tablename__ = "login_device_stats"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     user_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     span: Mapped[str] = mapped_column(String(1), primary_key=True)

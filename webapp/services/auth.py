@@ -20,7 +20,7 @@ from webapp.services import lockout, tokens
 from webapp.services.mail import send_email
 from webapp.services.passwords import hash_password, password_problems, verify_password
 from webapp.services.sessions import open_session, revoke, revoke_all
-from webapp.services.tracking import AttemptContext, count_login
+from webapp.services.tracking import AttemptContext, count_login, record_attempt
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 EMAIL_MAX = 254
@@ -67,7 +67,18 @@ class LoginResult:
 def password_login(
     email: str, password: str, ctx: AttemptContext, *, remember: bool = False, kind: str = "web"
 ) -> LoginResult:
-    """Run the pipeline for an email and password; ctx receives the attempt's outcome."""
+    """Run the pipeline for an email and password; the attempt row joins the same transaction.
+
+    The request hook writes the row instead if this transaction never commits.
+    """
+    result = _password_pipeline(email, password, ctx, remember=remember, kind=kind)
+    record_attempt(ctx)  # 7. record the attempt
+    return result
+
+
+def _password_pipeline(
+    email: str, password: str, ctx: AttemptContext, *, remember: bool, kind: str
+) -> LoginResult:
     email = normalise_email(email)
     ctx.email = email
     user = find_user_by_email(email)  # 1. identify
@@ -98,7 +109,7 @@ def password_login(
     session = open_session(user, ctx.ip, ctx.user_agent, remember=remember, kind=kind)  # 6.
     count_login(user, ctx.ip, now)
     ctx.session_id = session.id
-    ctx.finish("ok", user=user, success=True)  # 7. the request hook writes the row
+    ctx.finish("ok", user=user, success=True)
     return LoginResult("ok", user, session)
 
 

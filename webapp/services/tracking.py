@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,7 +33,8 @@ class AttemptContext:
     reason: str | None = None
     session_id: str | None = None
     started_at: datetime = field(default_factory=utcnow)
-    recorded: bool = False
+    recorded: bool = False  # the row was added to the session
+    committed: bool = False  # ... and that transaction committed
 
     def finish(self, reason: str, *, user: User | None = None, success: bool = False) -> None:
         """Set the outcome; the request hook writes the row."""
@@ -140,6 +141,16 @@ class RollupBatch:
 def _upsert(model, counters: tuple[str, ...]):
     """INSERT ... that adds the counters to an existing row (SQLite and MariaDB/MySQL)."""
     dialect = db.session.get_bind().dialect.name
+    key = (model, counters, dialect)
+    if key not in _UPSERTS:  # built once: this runs on every login
+        _UPSERTS[key] = _build_upsert(model, counters, dialect)
+    return _UPSERTS[key]
+
+
+_UPSERTS: dict[tuple, object] = {}
+
+
+def _build_upsert(model, counters: tuple[str, ...], dialect: str):
     table = model.__table__
     if dialect == "sqlite":
         stmt = sqlite_insert(table)
@@ -154,10 +165,13 @@ def _upsert(model, counters: tuple[str, ...]):
     raise RuntimeError(f"unsupported database dialect {dialect}")  # pragma: no cover
 
 
-def record_attempt(ctx: AttemptContext) -> LoginAttempt:
-    """Add the attempt row and its rollup increments to the session (the caller commits)."""
+_INSERT_ATTEMPT = LoginAttempt.__table__.insert()
+
+
+def record_attempt(ctx: AttemptContext) -> dict:
+    """Add the attempt row and its rollup increments to the transaction (the caller commits)."""
     ctx.recorded = True
-    attempt = LoginAttempt(
+    attempt = dict(
         user_id=ctx.user_id,
         email_tried=(ctx.email or "")[:EMAIL_MAX],
         success=ctx.success,
@@ -169,7 +183,7 @@ def record_attempt(ctx: AttemptContext) -> LoginAttempt:
         session_id=ctx.session_id,
         created_at=ctx.started_at,
     )
-    db.session.add(attempt)
+    db.session.execute(_INSERT_ATTEMPT, attempt)
     batch = RollupBatch()
     batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
     batch.write()
@@ -177,13 +191,10 @@ def record_attempt(ctx: AttemptContext) -> LoginAttempt:
 
 
 def count_login(user: User, ip: str, when: datetime) -> None:
-    """Atomically bump login_count and set the last-login fields (no read-modify-write)."""
-    db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(login_count=User.login_count + 1, last_login_at=when, last_login_ip=ip[:45])
-        .execution_options(synchronize_session=False)
-    )
+    """Bump login_count atomically: the flush emits SET login_count = login_count + 1."""
+    user.login_count = User.login_count + 1
+    user.last_login_at = when
+    user.last_login_ip = ip[:45]
 
 
 def rebuild_rollups() -> dict[str, int]:
