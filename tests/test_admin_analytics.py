@@ -165,7 +165,7 @@ def test_batch_stats_for_1000_users_use_a_constant_number_of_queries(app, db):
     few, few_queries = measure(analytics.user_selection(user_ids=ids[:10]))
     stats, queries = measure(analytics.user_selection(active=True))
     assert len(few) == 10 and len(stats) == 1000
-    assert queries == few_queries <= 4  # users, sums, newest buckets, last logins
+    assert queries == few_queries <= 3  # users, sums, last logins
     assert sum(s["total"] for s in stats.values()) == 500
     assert sum(s["successful"] for s in stats.values()) == 250
     assert sum(1 for s in stats.values() if s["last_login"] is not None) == 250

@@ -684,10 +684,10 @@ def batch_stats(users_query, window: Window) -> dict[int, dict]:
 
 
 def _last_logins(ids, start: datetime, end: datetime) -> dict[int, datetime]:
-    """Newest success per user: the rollup names each user's bucket, then one indexed read
-    per bucket (15 minutes of that user's attempts), all in a single statement."""
-    newest = db.session.execute(
-        select(LoginStat.user_key, func.max(LoginStat.bucket_start))
+    """Newest success per user in one statement: the rollup names each user's newest bucket
+    with a success, and only the attempts from that bucket on are read (index user, time)."""
+    newest = (
+        select(LoginStat.user_key, func.max(LoginStat.bucket_start).label("bucket"))
         .where(
             LoginStat.user_key.in_(ids),
             LoginStat.successes > 0,
@@ -695,26 +695,19 @@ def _last_logins(ids, start: datetime, end: datetime) -> dict[int, datetime]:
             LoginStat.bucket_start < end,
         )
         .group_by(LoginStat.user_key)
-    ).all()
-    if not newest:
-        return {}
-    quarter = timedelta(minutes=15)
+        .subquery()
+    )
     return dict(
         db.session.execute(
             select(LoginAttempt.user_id, func.max(LoginAttempt.created_at))
-            .where(
-                LoginAttempt.success.is_(True),
-                or_(
-                    *(
-                        and_(
-                            LoginAttempt.user_id == key,
-                            LoginAttempt.created_at >= bucket,
-                            LoginAttempt.created_at < min(end, bucket + quarter),
-                        )
-                        for key, bucket in newest
-                    )
+            .join(
+                newest,
+                and_(
+                    LoginAttempt.user_id == newest.c.user_key,
+                    LoginAttempt.created_at >= newest.c.bucket,
                 ),
             )
+            .where(LoginAttempt.success.is_(True), LoginAttempt.created_at < end)
             .group_by(LoginAttempt.user_id)
         ).all()
     )
