@@ -100,6 +100,7 @@ def security_headers(response):
         f"script-src {script}; "
         "style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+        "worker-src 'self' blob:; "
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     )
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -15,7 +15,7 @@ from webapp.api import bp
 STR = {"type": "string"}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
-NULLABLE_STR = {"type": ["string", "null"]}
+NULLABLE_STR = {"type": "string", "nullable": True}
 CHART = {
     "type": "object",
     "required": ["labels", "datasets"],
@@ -282,7 +282,7 @@ def build_spec(app) -> dict:
     spec = APISpec(
         title="Doorman API",
         version="1.0.0",
-        openapi_version="3.1.0",
+        openapi_version="3.0.3",
         info={"description": "Login tracking and authentication API (see API.md)."},
     )
     spec.components.security_scheme(
