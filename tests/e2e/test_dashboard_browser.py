@@ -10,7 +10,8 @@ from webapp.models import utcnow
 
 pytestmark = pytest.mark.e2e
 
-CHARTS = [
+# The eight figures of the personal dashboard, by element id.
+DASHBOARD_CHARTS = [
     "chart-trend",
     "chart-comparison",
     "chart-period",
@@ -35,7 +36,7 @@ def test_dashboard_charts_and_presets(app, live_server, page, user_factory):
     page.fill("#password", "correct-horse-battery-staple")
     page.click("#login-form [type=submit]")
     page.wait_for_url(re.compile(r"/dashboard/"))
-    for chart in CHARTS:
+    for chart in DASHBOARD_CHARTS:
         page.wait_for_selector(f"#{chart}[data-drawn=true] svg.main-svg", timeout=20_000)
     assert page.locator("#chart-heatmap .heatmaplayer, #chart-heatmap .hm").count() >= 1
     thirty = int(page.inner_text("#stat-total"))
