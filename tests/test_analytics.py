@@ -267,3 +267,31 @@ def test_window_parsing(app):
         assert single.days == 1
         assert single.utc_bounds() == (datetime(2026, 11, 5), datetime(2026, 11, 6))
         assert an.resolve_timezone("Not/AZone").key == "UTC"
+
+
+@pytest.mark.parametrize("explicit", [True, False])
+def test_batch_full_stats_equal_per_user_stats(users, explicit):
+    now = datetime(2026, 6, 30, 12)
+    add_attempts(
+        [(users[0], utc(2026, 6, d, 9), d % 3 != 0) for d in range(1, 30)]
+        + [(users[1], utc(2026, 5, d, 22), True) for d in range(5, 25)]
+        + [(users[1], utc(2026, 6, 12, 23, 50), False)]
+    )
+    if explicit:
+        window = an.parse_window("2026-06-03", "2026-06-29", KOLKATA, now=now)
+    else:
+        window = an.parse_window(None, None, KOLKATA, now=now)
+    batch = an.batch_full_stats(an.user_selection(user_ids=users), window)
+    keys = (
+        "total",
+        "successful",
+        "failed",
+        "success_rate",
+        "last_login",
+        "weekly",
+        "monthly",
+        "trend",
+    )
+    for uid in users:
+        single = an.stats(Scope.of(uid), window, now=now)
+        assert {k: batch[uid][k] for k in keys} == {k: single[k] for k in keys}

@@ -661,18 +661,7 @@ def batch_stats(users_query, window: Window) -> dict[int, dict]:
     ).all()
     ids = select(chosen.c.id)
     start, end = window.utc_bounds()
-    sums = {
-        key: (int(s or 0), int(f or 0))
-        for key, s, f in db.session.execute(
-            select(LoginStat.user_key, func.sum(LoginStat.successes), func.sum(LoginStat.failures))
-            .where(
-                LoginStat.user_key.in_(ids),
-                LoginStat.bucket_start >= start,
-                LoginStat.bucket_start < end,
-            )
-            .group_by(LoginStat.user_key)
-        )
-    }
+    sums = _sums_by_user(ids, start, end)
     last = _last_logins(ids, start, end)
     result = {}
     for user in users:
@@ -687,6 +676,22 @@ def batch_stats(users_query, window: Window) -> dict[int, dict]:
             "last_login": moment.replace(tzinfo=UTC).astimezone(window.tz) if moment else None,
         }
     return result
+
+
+def _sums_by_user(ids, start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
+    """(successes, failures) per user key between two UTC instants, summed in SQL."""
+    return {
+        key: (int(s or 0), int(f or 0))
+        for key, s, f in db.session.execute(
+            select(LoginStat.user_key, func.sum(LoginStat.successes), func.sum(LoginStat.failures))
+            .where(
+                LoginStat.user_key.in_(ids),
+                LoginStat.bucket_start >= start,
+                LoginStat.bucket_start < end,
+            )
+            .group_by(LoginStat.user_key)
+        )
+    }
 
 
 def _last_logins(ids, start: datetime, end: datetime) -> dict[int, datetime]:
@@ -804,8 +809,11 @@ def batch_full_stats(users_query, window: Window) -> dict[int, dict]:
     base = batch_stats(users_query, window)
     ids = list(base)
     daily = trends_by_user(ids, window) if ids else {}
+    # The trend of a default window compares with the previous one: totals suffice there.
     previous = (
-        trends_by_user(ids, window.shifted(-window.days)) if ids and not window.explicit else {}
+        _sums_by_user(ids, *window.shifted(-window.days).utc_bounds())
+        if ids and not window.explicit
+        else {}
     )
     labels = window.day_list()
     weeks = [iso_week(d) for d in labels]
@@ -822,7 +830,7 @@ def batch_full_stats(users_query, window: Window) -> dict[int, dict]:
         if window.explicit:
             first, second = sum(series[:half]), sum(series[half:])
         else:
-            first, second = sum(previous.get(uid, {"successes": []})["successes"]), sum(series)
+            first, second = previous.get(uid, (0, 0))[0], sum(series)
         result[uid] = {
             **row,
             "weekly": weekly,
