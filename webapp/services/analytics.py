@@ -18,7 +18,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from webapp.extensions import db
 from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User, utcnow
@@ -804,37 +804,69 @@ def user_selection(
     return query
 
 
+def _sums_between(ids, edges: list[datetime]) -> dict[tuple[int, int], int]:
+    """Successes per (user key, span index) where span i is edges[i] <= bucket < edges[i+1].
+
+    Edges are UTC instants of local midnights, so the spans are exact local weeks, months
+    or halves; the grouping happens in SQL and returns a few rows per user.
+    """
+    if len(edges) == 2:  # a single span: CASE needs at least one WHEN
+        return {(key, 0): s for key, (s, _f) in _sums_by_user(ids, edges[0], edges[1]).items()}
+    span = case(
+        *[(LoginStat.bucket_start < edge, i) for i, edge in enumerate(edges[1:-1])],
+        else_=len(edges) - 2,
+    ).label("span")
+    rows = db.session.execute(
+        select(LoginStat.user_key, span, func.sum(LoginStat.successes))
+        .where(
+            LoginStat.user_key.in_(ids),
+            LoginStat.bucket_start >= edges[0],
+            LoginStat.bucket_start < edges[-1],
+        )
+        .group_by(LoginStat.user_key, span)
+    ).all()
+    return {(key, int(index)): int(n or 0) for key, index, n in rows}
+
+
+def _spans(window: Window, label) -> tuple[list[str], list[datetime]]:
+    """Consecutive labels over the window's days and the UTC edges between them."""
+    labels: list[str] = []
+    edges: list[datetime] = []
+    for day in window.day_list():
+        name = label(day)
+        if not labels or labels[-1] != name:
+            labels.append(name)
+            edges.append(local_midnight_utc(day, window.tz))
+    edges.append(window.utc_bounds()[1])
+    return labels, edges
+
+
 def batch_full_stats(users_query, window: Window) -> dict[int, dict]:
-    """stats() for many users at once, in a constant number of queries."""
+    """stats() for many users at once, in a constant number of small queries."""
     base = batch_stats(users_query, window)
     ids = list(base)
-    daily = trends_by_user(ids, window) if ids else {}
-    # The trend of a default window compares with the previous one: totals suffice there.
-    previous = (
-        _sums_by_user(ids, *window.shifted(-window.days).utc_bounds())
-        if ids and not window.explicit
-        else {}
-    )
-    labels = window.day_list()
-    weeks = [iso_week(d) for d in labels]
-    months = [_month(d) for d in labels]
-    half = window.days // 2
+    if not ids:
+        return {}
+    weeks, week_edges = _spans(window, iso_week)
+    months, month_edges = _spans(window, _month)
+    weekly_rows = _sums_between(ids, week_edges)
+    monthly_rows = _sums_between(ids, month_edges)
+    if window.explicit:
+        middle = local_midnight_utc(window.start + timedelta(days=window.days // 2), window.tz)
+        start, end = window.utc_bounds()
+        halves = _sums_between(ids, [start, middle, end])
+    else:
+        previous = _sums_by_user(ids, *window.shifted(-window.days).utc_bounds())
     result = {}
     for uid, row in base.items():
-        series = daily.get(uid, {"successes": [0] * len(labels)})["successes"]
-        weekly = dict.fromkeys(weeks, 0)
-        monthly = dict.fromkeys(months, 0)
-        for week, month, n in zip(weeks, months, series, strict=True):
-            weekly[week] += n
-            monthly[month] += n
         if window.explicit:
-            first, second = sum(series[:half]), sum(series[half:])
+            first, second = halves.get((uid, 0), 0), halves.get((uid, 1), 0)
         else:
-            first, second = previous.get(uid, (0, 0))[0], sum(series)
+            first, second = previous.get(uid, (0, 0))[0], row["successful"]
         result[uid] = {
             **row,
-            "weekly": weekly,
-            "monthly": monthly,
+            "weekly": {w: weekly_rows.get((uid, i), 0) for i, w in enumerate(weeks)},
+            "monthly": {m: monthly_rows.get((uid, i), 0) for i, m in enumerate(months)},
             "trend": trend_percent(first, second),
         }
     return result
