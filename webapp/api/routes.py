@@ -5,13 +5,7 @@ from __future__ import annotations
 import math
 
 from flask import current_app, jsonify
-from flask_jwt_extended import (
-    get_jwt,
-    set_access_cookies,
-    set_refresh_cookies,
-    unset_jwt_cookies,
-    verify_jwt_in_request,
-)
+from flask_jwt_extended import get_jwt, unset_jwt_cookies, verify_jwt_in_request
 
 from webapp.api import bp
 from webapp.api.common import ApiError, api_auth, json_body, me, text_field, wire_role
@@ -69,8 +63,7 @@ def with_cookies(body: dict, tokens: dict, status: int = 200):
     """A JSON response that also sets the JWT cookies."""
     response = jsonify(body)
     response.status_code = status
-    set_access_cookies(response, tokens["access"])
-    set_refresh_cookies(response, tokens["refresh"])
+    api_tokens.set_cookies(response, tokens)
     return response
 
 
@@ -101,7 +94,7 @@ def token():
         raise ApiError(400, {"detail": ["email_not_verified"]})
     if result.status != "ok":
         raise ApiError(400, {"non_field_errors": ["no_active_account"]})
-    return with_cookies(login_payload(result.user, tokens), tokens)
+    return with_cookies(login_payload(result.user, api_tokens.public(tokens)), tokens)
 
 
 def _login_fields(data: dict) -> tuple[str, str]:
@@ -138,7 +131,7 @@ def refresh():
         db.session.commit()
         raise ApiError(401, {"message": "Token is invalid or expired"}) from None
     db.session.commit()
-    return with_cookies(tokens, tokens)
+    return with_cookies(api_tokens.public(tokens), tokens)
 
 
 def _refresh_claims(raw: str) -> dict:

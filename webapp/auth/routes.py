@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_jwt_extended import set_access_cookies, set_refresh_cookies, unset_jwt_cookies
+from flask_jwt_extended import unset_jwt_cookies
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.auth import bp
@@ -49,8 +49,7 @@ def login():
             login_user(result.user, remember=bool(form.remember.data))
             flash(f"Welcome back, {result.user.display_name}.", "success")
             response = _landing(next_url)
-            set_access_cookies(response, tokens["access"])
-            set_refresh_cookies(response, tokens["refresh"])
+            api_tokens.set_cookies(response, tokens)
             return response
         if result.status == "locked":
             minutes = math.ceil(result.retry_after / 60)

@@ -25,13 +25,68 @@ def issue_pair(session: UserSession) -> dict[str, str]:
 
 
 def _pair(user_id: int, session_id: str, refresh_jti: str) -> dict[str, str]:
+    # The double-submit CSRF values are chosen here, so the cookies can be set without
+    # decoding the fresh tokens again (login latency).
+    access_csrf, refresh_csrf = uuid.uuid4().hex, uuid.uuid4().hex
     claims = {"sid": session_id}
     return {
-        "access": create_access_token(identity=str(user_id), additional_claims=claims),
-        "refresh": create_refresh_token(
-            identity=str(user_id), additional_claims={**claims, "jti": refresh_jti}
+        "access": create_access_token(
+            identity=str(user_id), additional_claims={**claims, "csrf": access_csrf}
         ),
+        "refresh": create_refresh_token(
+            identity=str(user_id),
+            additional_claims={**claims, "jti": refresh_jti, "csrf": refresh_csrf},
+        ),
+        "access_csrf": access_csrf,
+        "refresh_csrf": refresh_csrf,
     }
+
+
+def set_cookies(response, tokens: dict[str, str]) -> None:
+    """Set the HTTP-only JWT cookies and their readable CSRF cookies (as Flask-JWT-Extended's
+    set_access_cookies/set_refresh_cookies do, with the CSRF values already known)."""
+    from flask_jwt_extended.config import config
+
+    common = {
+        "max_age": config.cookie_max_age,
+        "secure": config.cookie_secure,
+        "domain": config.cookie_domain,
+        "samesite": config.cookie_samesite,
+    }
+    response.set_cookie(
+        config.access_cookie_name,
+        tokens["access"],
+        httponly=True,
+        path=config.access_cookie_path,
+        **common,
+    )
+    response.set_cookie(
+        config.refresh_cookie_name,
+        tokens["refresh"],
+        httponly=True,
+        path=config.refresh_cookie_path,
+        **common,
+    )
+    if config.cookie_csrf_protect and config.csrf_in_cookies:
+        response.set_cookie(
+            config.access_csrf_cookie_name,
+            tokens["access_csrf"],
+            httponly=False,
+            path=config.access_csrf_cookie_path,
+            **common,
+        )
+        response.set_cookie(
+            config.refresh_csrf_cookie_name,
+            tokens["refresh_csrf"],
+            httponly=False,
+            path=config.refresh_csrf_cookie_path,
+            **common,
+        )
+
+
+def public(tokens: dict[str, str]) -> dict[str, str]:
+    """The pair as the API returns it: {"access", "refresh"}."""
+    return {"access": tokens["access"], "refresh": tokens["refresh"]}
 
 
 def rotate(claims: dict) -> dict[str, str]:
