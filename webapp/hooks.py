@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db, login_manager
 from webapp.services.roles import is_staff
 from webapp.services.sessions import load_user_for_session
 from webapp.services.tracking import AttemptContext, record_attempt
-from webapp.web import client_ip, client_user_agent
+from webapp.web import client_ip, client_user_agent, submitted_email
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def write_attempt(exc: BaseException | None) -> None:
         ctx.reason = "error" if exc is not None or ctx.recorded else ctx.reason
         ctx.success, ctx.session_id, ctx.recorded = False, None, False
     if not ctx.email:
-        ctx.email = _submitted_email()
+        ctx.email = submitted_email()
     try:
         db.session.rollback()
         record_attempt(ctx)
@@ -75,19 +74,6 @@ def write_attempt(exc: BaseException | None) -> None:
     except Exception:  # never let bookkeeping break the response
         db.session.rollback()
         log.exception("could not record login attempt")
-
-
-def _submitted_email() -> str:
-    """The email field of the form or JSON body, if it can be read at all (not when too large)."""
-    try:
-        if request.is_json:
-            data = request.get_json(silent=True)
-            email = data.get("email") if isinstance(data, dict) else ""
-        else:
-            email = request.form.get("email")
-    except HTTPException:
-        return ""
-    return (email if isinstance(email, str) else "").strip().lower()[:254]
 
 
 def security_headers(response):
@@ -108,8 +94,6 @@ def security_headers(response):
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    from flask import current_app
-
     if current_app.config.get("HSTS_ENABLED"):
         response.headers.setdefault(
             "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import current_app, render_template, request
+from werkzeug.exceptions import HTTPException
 
 USER_AGENT_MAX = 512
 
@@ -43,7 +44,29 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
-def form_email_key() -> str:
-    """Rate-limit key for per-email limits: the normalised email of the submitted form."""
-    email = (request.form.get("email") or "").strip().lower()[:254]
-    return f"email:{email}"
+def submitted_email() -> str:
+    """The normalised email field of the form or JSON body ("" when absent or unreadable)."""
+    try:
+        if request.is_json:
+            data = request.get_json(silent=True)
+            email = data.get("email") if isinstance(data, dict) else ""
+        else:
+            email = request.form.get("email")
+    except HTTPException:  # e.g. a body over MAX_CONTENT_LENGTH
+        return ""
+    return (email if isinstance(email, str) else "").strip().lower()[:254]
+
+
+def email_key() -> str:
+    """Rate-limit key for per-email limits, for forms and JSON bodies alike."""
+    return f"email:{submitted_email()}"
+
+
+def config_limit(name: str):
+    """A Flask-Limiter limit read from the app config at request time."""
+    return lambda: current_app.config[name]
+
+
+def link_failed(message: str, form=None):
+    """The 400 page for an emailed link that cannot be used (optionally with a resend form)."""
+    return render_template("auth/verify_failed.html", message=message, form=form), 400

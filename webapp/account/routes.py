@@ -20,6 +20,7 @@ from webapp.account.forms import (
 )
 from webapp.extensions import db
 from webapp.services import accounts, auth, avatars, roles
+from webapp.web import link_failed
 
 
 def _render(status: int = 200, **forms):
@@ -139,11 +140,9 @@ def confirm_email(token: str):
     user = accounts.confirm_email_change(token)
     if user is None:
         db.session.rollback()
-        return render_template(
-            "auth/verify_failed.html",
-            message="This confirmation link is invalid, used or expired, or the address is taken.",
-            form=None,
-        ), 400
+        return link_failed(
+            "This confirmation link is invalid, used or expired, or the address is taken."
+        )
     db.session.commit()
     flash(f"Your email address is now {user.email}.", "success")
     return redirect(url_for("account.index" if current_user.is_authenticated else "auth.login"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_jwt_extended import get_jwt, unset_jwt_cookies, verify_jwt_in_request
 
 from webapp.api import bp
@@ -15,19 +15,7 @@ from webapp.hooks import current_attempt
 from webapp.services import api_tokens, auth, roles, rsa_keys
 from webapp.services.avatars import avatar_url
 from webapp.services.sessions import revoke
-
-
-def _limit(name: str):
-    return lambda: current_app.config[name]
-
-
-def _json_email_key() -> str:
-    """Rate-limit key for per-email limits on JSON bodies."""
-    from flask import request
-
-    data = request.get_json(silent=True)
-    email = data.get("email") if isinstance(data, dict) else ""
-    return f"email:{(email if isinstance(email, str) else '').strip().lower()[:254]}"
+from webapp.web import config_limit, email_key
 
 
 @bp.route("/user/public-key/")
@@ -68,7 +56,7 @@ def with_cookies(body: dict, tokens: dict, status: int = 200):
 
 
 @bp.route("/user/token/", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN"))
+@limiter.limit(config_limit("RATELIMIT_LOGIN"))
 @doc("Log in", body="Login", responses={200: "Tokens", 400: "FieldErrors", 429: "RateLimited"})
 def token():
     """Log in with email and password (or an RSA-encrypted password); sets the cookies too."""
@@ -163,7 +151,7 @@ def logout():
 
 
 @bp.route("/user/create/", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_REGISTER"))
+@limiter.limit(config_limit("RATELIMIT_REGISTER"))
 @doc("Register", body="Register", responses={201: "UserSummary", 400: "FieldErrors"})
 def create():
     """Create an account and send the verification email."""
@@ -185,7 +173,7 @@ def create():
 
 
 @bp.route("/user/verify-email/", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN"))
+@limiter.limit(config_limit("RATELIMIT_LOGIN"))
 @doc("Verify an email address", body="VerifyEmail", responses={200: "Message", 400: "Error"})
 def verify_email():
     """Verify with the emailed 6-digit code or link token."""
@@ -232,7 +220,7 @@ def _email_only() -> str:
 
 
 @bp.route("/user/resend-verification/", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_EMAIL"), key_func=_json_email_key)
+@limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=email_key)
 @doc("Resend the verification email", body="Email", responses={200: "Message", 400: "FieldErrors"})
 def resend_verification():
     """Same answer for unknown and unverified emails."""
@@ -251,7 +239,7 @@ def resend_verification():
 
 
 @bp.route("/user/password-reset/", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_EMAIL"), key_func=_json_email_key)
+@limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=email_key)
 @doc("Ask for a password reset", body="Email", responses={200: "Message", 400: "FieldErrors"})
 def password_reset():
     """Mail a reset link; the same answer for every email (no enumeration)."""

@@ -13,11 +13,7 @@ from webapp.auth.forms import EmailForm, LoginForm, NewPasswordForm, RegisterFor
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
 from webapp.services import api_tokens, auth, rsa_keys
-from webapp.web import form_email_key, safe_next_url
-
-
-def _limit(name: str):
-    return lambda: current_app.config[name]
+from webapp.web import config_limit, email_key, link_failed, safe_next_url
 
 
 def _landing(next_url: str | None = None):
@@ -25,7 +21,7 @@ def _landing(next_url: str | None = None):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
 def login():
     """Log in with email and password."""
     if current_user.is_authenticated:
@@ -99,7 +95,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_REGISTER"), methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_REGISTER"), methods=["POST"])
 def register():
     """Create an account and send the verification email."""
     if current_user.is_authenticated:
@@ -137,11 +133,11 @@ def verify_link(token: str):
         if result.status == "expired"
         else "This verification link is not valid. Request a new one below."
     )
-    return _failed(message, EmailForm())
+    return link_failed(message, EmailForm())
 
 
 @bp.route("/verify", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
 def verify_code():
     """Verify an email address with the 6-digit code."""
     form = VerifyCodeForm()
@@ -175,7 +171,7 @@ def verify_code():
 
 
 @bp.route("/resend-verification", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_EMAIL"), key_func=form_email_key)
+@limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=email_key)
 def resend_verification():
     """Send a fresh verification email (same answer whether or not the account exists)."""
     form = EmailForm()
@@ -189,7 +185,7 @@ def resend_verification():
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_EMAIL"), key_func=form_email_key, methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=email_key, methods=["POST"])
 def forgot_password():
     """Ask for a password reset link (same answer for every email)."""
     form = EmailForm()
@@ -206,7 +202,7 @@ def forgot_password():
 def reset_password(token: str):
     """Choose a new password from a reset link; every session ends."""
     if auth.check_reset_token(token).token is None:
-        return _failed("This password reset link is invalid or has expired. Ask for a new one.")
+        return link_failed("This password reset link is invalid or has expired. Ask for a new one.")
     form = NewPasswordForm()
     if form.validate_on_submit():
         errors = auth.reset_password(token, form.password.data, form.password_repeat.data)
@@ -223,11 +219,6 @@ def reset_password(token: str):
     return render_template("auth/reset.html", form=form), status
 
 
-def _failed(message: str, form: EmailForm | None = None):
-    """The page for a link that cannot be used."""
-    return render_template("auth/verify_failed.html", message=message, form=form), 400
-
-
 @bp.route("/unlock/<token>")
 def unlock(token: str):
     """End a lockout early with the emailed unlock link."""
@@ -236,4 +227,4 @@ def unlock(token: str):
     if ok:
         flash("Your sign-in is unlocked. You can try again now.", "success")
         return redirect(url_for("auth.login"))
-    return _failed("This unlock link is invalid or has expired.")
+    return link_failed("This unlock link is invalid or has expired.")

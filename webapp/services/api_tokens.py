@@ -47,40 +47,30 @@ def set_cookies(response, tokens: dict[str, str]) -> None:
     set_access_cookies/set_refresh_cookies do, with the CSRF values already known)."""
     from flask_jwt_extended.config import config
 
-    common = {
-        "max_age": config.cookie_max_age,
-        "secure": config.cookie_secure,
-        "domain": config.cookie_domain,
-        "samesite": config.cookie_samesite,
-    }
-    response.set_cookie(
-        config.access_cookie_name,
-        tokens["access"],
-        httponly=True,
-        path=config.access_cookie_path,
-        **common,
-    )
-    response.set_cookie(
-        config.refresh_cookie_name,
-        tokens["refresh"],
-        httponly=True,
-        path=config.refresh_cookie_path,
-        **common,
-    )
+    cookies = [
+        (config.access_cookie_name, "access", True, config.access_cookie_path),
+        (config.refresh_cookie_name, "refresh", True, config.refresh_cookie_path),
+    ]
     if config.cookie_csrf_protect and config.csrf_in_cookies:
+        cookies += [
+            (config.access_csrf_cookie_name, "access_csrf", False, config.access_csrf_cookie_path),
+            (
+                config.refresh_csrf_cookie_name,
+                "refresh_csrf",
+                False,
+                config.refresh_csrf_cookie_path,
+            ),
+        ]
+    for name, key, httponly, path in cookies:
         response.set_cookie(
-            config.access_csrf_cookie_name,
-            tokens["access_csrf"],
-            httponly=False,
-            path=config.access_csrf_cookie_path,
-            **common,
-        )
-        response.set_cookie(
-            config.refresh_csrf_cookie_name,
-            tokens["refresh_csrf"],
-            httponly=False,
-            path=config.refresh_csrf_cookie_path,
-            **common,
+            name,
+            tokens[key],
+            max_age=config.cookie_max_age,
+            secure=config.cookie_secure,
+            domain=config.cookie_domain,
+            samesite=config.cookie_samesite,
+            httponly=httponly,
+            path=path,
         )
 
 

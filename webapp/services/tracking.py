@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -199,8 +199,6 @@ def count_login(user: User, ip: str, when: datetime) -> None:
 
 def rebuild_rollups() -> dict[str, int]:
     """Recompute both rollups from the raw attempts; returns what changed."""
-    from sqlalchemy import select
-
     before_stats = _snapshot(LoginStat, ("successes", "failures"))
     before_devices = _snapshot(LoginDeviceStat, ("attempts",))
     db.session.execute(delete(LoginStat))
@@ -229,8 +227,6 @@ def rebuild_rollups() -> dict[str, int]:
 
 
 def _snapshot(model, counters: tuple[str, ...]) -> dict[tuple, tuple]:
-    from sqlalchemy import select
-
     table = model.__table__
     keys = [c for c in table.primary_key.columns]
     rows = db.session.execute(select(*keys, *(table.c[c] for c in counters))).all()
@@ -250,8 +246,6 @@ def _diff(name: str, before: dict, after: dict) -> dict[str, int]:
 
 def reassign_rollups(user_id: int, to_key: int = NO_ACCOUNT_KEY) -> None:
     """Move a user's rollup counts to another key (account deletion keeps system totals)."""
-    from sqlalchemy import select
-
     for model, counters in (
         (LoginStat, ("successes", "failures")),
         (LoginDeviceStat, ("attempts",)),
