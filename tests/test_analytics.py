@@ -295,3 +295,53 @@ def test_batch_full_stats_equal_per_user_stats(users, explicit):
     for uid in users:
         single = an.stats(Scope.of(uid), window, now=now)
         assert {k: batch[uid][k] for k in keys} == {k: single[k] for k in keys}
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "end", "expected"),
+    [
+        # Berlin springs forward at 01:00 UTC on 29 March and falls back on 25 October.
+        (BERLIN, "2026-03-28", "2026-03-30", [(datetime(2026, 3, 29, 1, 0), 60)]),
+        (BERLIN, "2026-10-24", "2026-10-26", [(datetime(2026, 10, 25, 1, 0), -60)]),
+        (
+            BERLIN,
+            "2026-03-01",
+            "2026-11-30",
+            [(datetime(2026, 3, 29, 1, 0), 60), (datetime(2026, 10, 25, 1, 0), 0)],
+        ),
+        # Lord Howe moves by half an hour (02:00 local, 15:00 UTC the day before).
+        (
+            ZoneInfo("Australia/Lord_Howe"),
+            "2026-10-03",
+            "2026-10-05",
+            [(datetime(2026, 10, 3, 15, 30), 30)],
+        ),
+        (KATHMANDU, "2026-01-01", "2026-12-31", []),
+    ],
+)
+def test_offset_changes_are_found_to_the_quarter(zone, start, end, expected):
+    window = win(start, end, zone)
+    assert list(an.offset_changes(zone, *window.utc_bounds())) == expected
+
+
+def test_device_pieces_tile_the_window_with_the_longest_aligned_spans():
+    from datetime import timedelta
+
+    from webapp.services.tracking import DEVICE_SPANS, device_pieces
+
+    for zone in (UTCZ, KATHMANDU, BERLIN, ZoneInfo("Australia/Lord_Howe")):
+        for days in (1, 2, 30, 90):
+            start, end = win("2026-03-01", "2026-03-01", zone).utc_bounds()
+            end = start + (end - start) * days
+            pieces = device_pieces(start, end)
+            assert pieces[0][1] == start and pieces[-1][2] == end
+            assert all(a[2] == b[1] for a, b in zip(pieces, pieces[1:], strict=False))
+            for span, low, high in pieces:
+                size = DEVICE_SPANS[span]
+                assert low < high and (low - datetime(2000, 1, 1)) % size == timedelta()
+                assert (high - low) % size == timedelta()
+            # Quarters only for sub-hour edges, hours only for the partial edge days.
+            by_span = {
+                s: sum((h - lo for sp, lo, h in pieces if sp == s), timedelta()) for s in "qhd"
+            }
+            assert by_span["q"] < timedelta(hours=2) and by_span["h"] < timedelta(days=2)

@@ -34,3 +34,94 @@ def test_upgrade_matches_models_and_downgrade_cleans_up(tmp_path):
             db.drop_all()
             db.create_all()
             db.engine.dispose()
+
+
+def test_hour_rows_are_filled_from_quarters_and_match_a_rebuild(tmp_path):
+    """Migration 0005 adds the device rollup's hour rows for data written before it."""
+    from datetime import datetime
+
+    from webapp.models import LoginAttempt
+    from webapp.services.tracking import rebuild_rollups
+
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'hours.db'}"
+    if TEST_DATABASE_URL:
+        from tests.conftest import _worker_url
+
+        url = _worker_url(TEST_DATABASE_URL)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, INSTANCE_PATH=str(tmp_path))
+    chrome = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
+    )
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        try:
+            upgrade(revision="0004")
+            rows = [
+                # two quarters of one hour, a quarter of the next hour, another user agent
+                (datetime(2026, 3, 1, 10, 0), 3, chrome),
+                (datetime(2026, 3, 1, 10, 45), 2, chrome),
+                (datetime(2026, 3, 1, 11, 15), 4, chrome),
+                (datetime(2026, 3, 1, 10, 15), 5, ""),
+            ]
+            with db.engine.begin() as conn:
+                for moment, n, agent in rows:
+                    for key in (-1, 0):
+                        conn.execute(
+                            sa.text(
+                                "INSERT INTO login_device_stats (user_key, span, bucket_start,"
+                                " browser, os, device_type, attempts) VALUES"
+                                " (:k, 'q', :b, :br, :os, :t, :n)"
+                            ),
+                            {
+                                "k": key,
+                                "b": moment,
+                                "br": "Chrome" if agent else "Unknown",
+                                "os": "Windows" if agent else "Unknown",
+                                "t": "desktop" if agent else "other",
+                                "n": n,
+                            },
+                        )
+                    for _ in range(n):
+                        conn.execute(
+                            LoginAttempt.__table__.insert(),
+                            {
+                                "email_tried": "x@example.org",
+                                "success": False,
+                                "method": "password",
+                                "reason": "unknown_user",
+                                "ip": "10.0.0.1",
+                                "user_agent": agent,
+                                "device": "",
+                                "created_at": moment,
+                            },
+                        )
+            upgrade()
+            with db.engine.connect() as conn:
+                hours = conn.execute(
+                    sa.text(
+                        "SELECT user_key, bucket_start, browser, attempts FROM login_device_stats"
+                        " WHERE span = 'h' ORDER BY user_key, bucket_start, browser"
+                    )
+                ).all()
+            assert [(k, str(b)[:16], br, n) for k, b, br, n in hours] == [
+                (-1, "2026-03-01 10:00", "Chrome", 5),
+                (-1, "2026-03-01 10:00", "Unknown", 5),
+                (-1, "2026-03-01 11:00", "Chrome", 4),
+                (0, "2026-03-01 10:00", "Chrome", 5),
+                (0, "2026-03-01 10:00", "Unknown", 5),
+                (0, "2026-03-01 11:00", "Chrome", 4),
+            ]
+            # The raw attempts rebuild the same hour rows (day rows were never written here).
+            changes = rebuild_rollups()
+            db.session.commit()
+            assert changes["device_rows_removed"] == 0
+            assert changes["device_rows_changed"] == 0
+        finally:
+            db.session.remove()
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+            db.create_all()
+            db.engine.dispose()

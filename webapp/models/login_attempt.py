@@ -55,9 +55,10 @@ class LoginStat(db.Model):
 class LoginDeviceStat(db.Model):
     """Attempts per (user key, span, bucket, browser, OS, device type).
 
-    Each attempt is counted twice: in its UTC 15-minute bucket (span "q") and in its UTC
-    day (span "d"). A window reads whole days from the day rows and only its partial edge
-    days from the quarter rows, so the rows read stay bounded however many attempts exist.
+    Each attempt is counted three times: in its UTC 15-minute bucket (span "q"), its UTC
+    hour ("h") and its UTC day ("d"). A window reads whole days from the day rows, the whole
+    hours of its partial edge days from the hour rows and only sub-hour edges (offsets such
+    as +05:45) from the quarters, so the rows read stay bounded however many attempts exist.
     """
 
     __tablename__ = "login_device_stats"

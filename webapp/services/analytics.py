@@ -9,26 +9,30 @@ exact in the viewer's zone (+05:30, +05:45 and across DST changes too).
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Integer, and_, case, func, literal, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from webapp.extensions import db
 from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User, utcnow
+from webapp.models.base import Timestamp
 from webapp.models.login_attempt import EVERYONE_KEY
-from webapp.services.tracking import DAY, QUARTER
+from webapp.services import tracking
 
 DATE_FORMAT_ERROR = "Invalid date format. Use YYYY-MM-DD format."
 REVERSED_ERROR = "start_date must not be after end_date."
 MAX_DAYS = 3660
 DEFAULT_DAYS = 30
+QUARTER = timedelta(minutes=15)
+WEEK_MINUTES = 7 * 1440
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 OUTCOMES = ("success", "failure")
 
@@ -164,68 +168,130 @@ EVERYONE = Scope()
 # ---------------------------------------------------------------- reading the rollups
 
 
-class Bucket(NamedTuple):
-    """One 15-minute rollup bucket; local is the naive wall-clock time in the viewer's zone."""
+class minutes_since(FunctionElement):
+    """Whole minutes from a naive-UTC origin to a timestamp column, computed in SQL."""
 
-    local: datetime
-    successes: int
-    failures: int
-
-
-class LocalClock:
-    """UTC to local wall-clock conversion, one zone lookup per UTC day instead of per bucket."""
-
-    def __init__(self, tz: ZoneInfo) -> None:
-        self.tz = tz
-        self.days: dict[date, timedelta | None] = {}
-
-    def offset(self, moment: datetime) -> timedelta:
-        """The zone's UTC offset at a naive-UTC moment."""
-        return self.tz.utcoffset(
-            moment.replace(tzinfo=UTC).astimezone(self.tz).replace(tzinfo=None)
-        )
-
-    def local(self, moment: datetime) -> datetime:
-        """Naive local wall-clock time of a naive-UTC moment."""
-        day = moment.date()
-        if day not in self.days:
-            start = datetime(day.year, day.month, day.day)
-            first, last = self.offset(start), self.offset(start + timedelta(hours=23, minutes=45))
-            self.days[day] = first if first == last else None  # None: a change that day
-        fixed = self.days[day]
-        if fixed is None:
-            return moment.replace(tzinfo=UTC).astimezone(self.tz).replace(tzinfo=None)
-        return moment + fixed
+    type = Integer()
+    inherit_cache = True
+    name = "minutes_since"
 
 
-def buckets(scope: Scope, window: Window) -> list[Bucket]:
-    """The scope's rollup buckets inside the window, summed over users, in local time."""
+@compiles(minutes_since)
+def _minutes_since_sqlite(element, compiler, **kw):
+    column, origin = (compiler.process(c, **kw) for c in element.clauses)
+    return (
+        f"((CAST(strftime('%s', {column}) AS INTEGER)"
+        f" - CAST(strftime('%s', {origin}) AS INTEGER)) / 60)"
+    )
+
+
+@compiles(minutes_since, "mysql")
+@compiles(minutes_since, "mariadb")
+def _minutes_since_mysql(element, compiler, **kw):
+    column, origin = (compiler.process(c, **kw) for c in element.clauses)
+    return f"TIMESTAMPDIFF(MINUTE, {origin}, {column})"
+
+
+def _utc_offset(tz: ZoneInfo, moment: datetime) -> timedelta:
+    return moment.replace(tzinfo=UTC).astimezone(tz).utcoffset()
+
+
+@lru_cache(maxsize=512)
+def offset_changes(tz: ZoneInfo, start: datetime, end: datetime) -> tuple[tuple[datetime, int]]:
+    """Where the zone's UTC offset changes between two naive-UTC instants.
+
+    Each change is (instant, wall-clock shift in minutes relative to the offset at start).
+    One zone lookup per day, and a bisection over quarter hours on the days that change.
+    """
+    base = current = _utc_offset(tz, start)
+    changes = []
+    low = start
+    while low < end:
+        high = min(low + timedelta(days=1), end)
+        while _utc_offset(tz, high) != current:
+            first, last = 1, math.ceil((high - low) / QUARTER)  # quarters after low
+            while first < last:
+                middle = (first + last) // 2
+                if _utc_offset(tz, low + middle * QUARTER) != current:
+                    last = middle
+                else:
+                    first = middle + 1
+            low = min(low + first * QUARTER, high)
+            current = _utc_offset(tz, low)
+            changes.append((low, int((current - base).total_seconds() // 60)))
+        low = high
+    return tuple(changes)
+
+
+def _wall_minutes(window: Window):
+    """SQL: wall-clock minutes from the window's local midnight to each bucket, plus a week.
+
+    Every offset is a multiple of 15 minutes, so a bucket lies in one local hour and day;
+    the week added keeps the value positive when a DST change moves the clock back, and
+    leaves weekdays unchanged.
+    """
     start, end = window.utc_bounds()
-    keys = scope.rollup_keys()
-    columns = (LoginStat.bucket_start, LoginStat.successes, LoginStat.failures)
-    query = select(*columns)
-    if len(keys) > 1:
-        query = select(
-            LoginStat.bucket_start, func.sum(LoginStat.successes), func.sum(LoginStat.failures)
-        ).group_by(LoginStat.bucket_start)
-    rows = db.session.execute(
-        query.where(
-            LoginStat.user_key.in_(keys),
-            LoginStat.bucket_start >= start,
-            LoginStat.bucket_start < end,
+    minutes = minutes_since(LoginStat.bucket_start, literal(start, Timestamp))
+    changes = offset_changes(window.tz, start, end)
+    if changes:
+        minutes = minutes + case(
+            *[(LoginStat.bucket_start >= at, shift) for at, shift in reversed(changes)],
+            else_=0,
         )
+    return minutes + WEEK_MINUTES
+
+
+def _in_rollup(keys, start: datetime, end: datetime) -> tuple:
+    """Conditions for the rollup rows of some user keys (a list or a select) in [start, end)."""
+    return (
+        LoginStat.user_key.in_(keys),
+        LoginStat.bucket_start >= start,
+        LoginStat.bucket_start < end,
+    )
+
+
+def _grouped(keys: list[int], window: Window, group, *, per_key: bool = False) -> list:
+    """Rollup sums inside the window, grouped in SQL by group(wall minutes).
+
+    Rows are (group value, successes, failures), with the user key first when per_key.
+    The database returns one row per day or per hour cell, never one per bucket.
+    """
+    start, end = window.utc_bounds()
+    inner = (
+        select(
+            LoginStat.user_key.label("k"),
+            _wall_minutes(window).label("m"),
+            LoginStat.successes.label("s"),
+            LoginStat.failures.label("f"),
+        )
+        .where(*_in_rollup(keys, start, end))
+        .subquery()
+    )
+    cell = group(inner.c.m).label("g")
+    columns = [inner.c.k, cell] if per_key else [cell]
+    return db.session.execute(
+        select(*columns, func.sum(inner.c.s), func.sum(inner.c.f)).group_by(*columns)
     ).all()
-    clock = LocalClock(window.tz)
-    return [Bucket(clock.local(b), int(s or 0), int(f or 0)) for b, s, f in rows]
 
 
-def _per_day(items: list[Bucket]) -> dict[date, list[int]]:
-    days: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    for b in items:
-        cell = days[b.local.date()]
-        cell[0] += b.successes
-        cell[1] += b.failures
-    return days
+def day_counts(scope: Scope, window: Window) -> dict[date, tuple[int, int]]:
+    """(successes, failures) per local calendar day, for the days that have attempts."""
+    origin = window.start - timedelta(days=7)
+    return {
+        origin + timedelta(days=int(day)): (int(s), int(f))
+        for day, s, f in _grouped(scope.rollup_keys(), window, lambda m: m // 1440)
+    }
+
+
+def totals(scope: Scope, window: Window) -> tuple[int, int]:
+    """(successes, failures) inside the window."""
+    start, end = window.utc_bounds()
+    s, f = db.session.execute(
+        select(func.sum(LoginStat.successes), func.sum(LoginStat.failures)).where(
+            *_in_rollup(scope.rollup_keys(), start, end)
+        )
+    ).one()
+    return int(s or 0), int(f or 0)
 
 
 def trend_percent(first: int, second: int) -> int:
@@ -250,41 +316,45 @@ def _month(day: date) -> str:
 
 def stats(scope: Scope, window: Window, *, now: datetime | None = None) -> dict:
     """Totals, success rate, last login, this week/month, weekly/monthly counts, trend %."""
-    in_window = buckets(scope, window)
-    days = _per_day(in_window)
-    successes = sum(b.successes for b in in_window)
-    failures = sum(b.failures for b in in_window)
+    days = day_counts(scope, window)
+    successes, failures = _sum_pairs(days.values())
     total = successes + failures
     weekly = {iso_week(d): 0 for d in window.day_list()}
     monthly = {_month(d): 0 for d in window.day_list()}
     for day, (s, _f) in days.items():
-        weekly[iso_week(day)] += s
-        monthly[_month(day)] += s
+        if window.start <= day <= window.end:
+            weekly[iso_week(day)] += s
+            monthly[_month(day)] += s
     if window.explicit:
-        half = window.days // 2
-        first = sum(days[d][0] for d in window.day_list()[:half] if d in days)
+        middle = window.start + timedelta(days=window.days // 2)
+        first = sum(s for day, (s, _f) in days.items() if day < middle)
         second = successes - first
     else:
-        previous = buckets(scope, window.shifted(-window.days))
-        first, second = sum(b.successes for b in previous), successes
+        first, second = totals(scope, window.shifted(-window.days))[0], successes
     today = today_in(window.tz, now)
     week_start = today - timedelta(days=today.weekday())
     month_start = today.replace(day=1)
-    recent = buckets(scope, Window(min(week_start, month_start), today, window.tz))
-    this_week = sum(b.successes + b.failures for b in recent if b.local.date() >= week_start)
-    this_month = sum(b.successes + b.failures for b in recent if b.local.date() >= month_start)
+    recent = day_counts(scope, Window(min(week_start, month_start), today, window.tz))
     return {
         "total": total,
         "successful": successes,
         "failed": failures,
         "success_rate": round(successes * 100 / total, 1) if total else 0.0,
         "last_login": last_login(scope, window),
-        "this_week": this_week,
-        "this_month": this_month,
+        "this_week": sum(s + f for d, (s, f) in recent.items() if d >= week_start),
+        "this_month": sum(s + f for d, (s, f) in recent.items() if d >= month_start),
         "weekly": weekly,
         "monthly": monthly,
         "trend": trend_percent(first, second),
     }
+
+
+def _sum_pairs(pairs) -> tuple[int, int]:
+    s = f = 0
+    for a, b in pairs:
+        s += a
+        f += b
+    return s, f
 
 
 def last_login(scope: Scope, window: Window) -> datetime | None:
@@ -296,10 +366,7 @@ def last_login(scope: Scope, window: Window) -> datetime | None:
     start, end = window.utc_bounds()
     bucket = db.session.scalar(
         select(func.max(LoginStat.bucket_start)).where(
-            LoginStat.user_key.in_(scope.rollup_keys()),
-            LoginStat.bucket_start >= start,
-            LoginStat.bucket_start < end,
-            LoginStat.successes > 0,
+            *_in_rollup(scope.rollup_keys(), start, end), LoginStat.successes > 0
         )
     )
     if bucket is None:
@@ -318,11 +385,10 @@ def last_login(scope: Scope, window: Window) -> datetime | None:
 
 def trends(scope: Scope, window: Window) -> dict:
     """Daily successes and failures, one zero-filled entry per day."""
-    return _daily_series(buckets(scope, window), window)
+    return _daily_series(day_counts(scope, window), window)
 
 
-def _daily_series(items: list[Bucket], window: Window) -> dict:
-    days = _per_day(items)
+def _daily_series(days: dict[date, tuple[int, int]], window: Window) -> dict:
     labels = window.day_list()
     return {
         "labels": [d.isoformat() for d in labels],
@@ -333,7 +399,7 @@ def _daily_series(items: list[Bucket], window: Window) -> dict:
 
 def comparison(scope: Scope, window: Window) -> dict:
     """Weekly (up to 31 days) or monthly buckets, and this period vs the previous one."""
-    days = _per_day(buckets(scope, window))
+    days = day_counts(scope, window)
     weekly = window.days <= 31
     if weekly:
 
@@ -347,8 +413,8 @@ def comparison(scope: Scope, window: Window) -> dict:
         if d in days:
             cell[0] += days[d][0]
             cell[1] += days[d][1]
-    current = _totals(days.values())
-    previous = _totals(_per_day(buckets(scope, window.shifted(-window.days))).values())
+    current = _counts(*_sum_pairs(days.values()))
+    previous = _counts(*totals(scope, window.shifted(-window.days)))
     return {
         "granularity": "week" if weekly else "month",
         "labels": list(order),
@@ -368,12 +434,8 @@ def comparison(scope: Scope, window: Window) -> dict:
     }
 
 
-def _totals(cells) -> dict[str, int]:
-    s = f = 0
-    for cell in cells:
-        s += cell[0]
-        f += cell[1]
-    return {"successes": s, "failures": f, "total": s + f}
+def _counts(successes: int, failures: int) -> dict[str, int]:
+    return {"successes": successes, "failures": failures, "total": successes + failures}
 
 
 def distribution(scope: Scope, window: Window) -> dict:
@@ -381,16 +443,18 @@ def distribution(scope: Scope, window: Window) -> dict:
     hours = [[0, 0] for _ in range(24)]
     weekdays = [[0, 0] for _ in range(7)]
     heatmap = [[0] * 24 for _ in range(7)]
-    s_total = f_total = 0
-    for b in buckets(scope, window):
-        h, wd = b.local.hour, b.local.weekday()
-        hours[h][0] += b.successes
-        hours[h][1] += b.failures
-        weekdays[wd][0] += b.successes
-        weekdays[wd][1] += b.failures
-        heatmap[wd][h] += b.successes + b.failures
-        s_total += b.successes
-        f_total += b.failures
+    # One SQL row per hour of the week (counted from the window's first day): 168 at most.
+    cells = _grouped(scope.rollup_keys(), window, lambda m: m // 60 % 168)
+    first_weekday = window.start.weekday()
+    for cell, s, f in cells:
+        s, f = int(s), int(f)
+        h, wd = int(cell) % 24, (first_weekday + int(cell) // 24) % 7
+        hours[h][0] += s
+        hours[h][1] += f
+        weekdays[wd][0] += s
+        weekdays[wd][1] += f
+        heatmap[wd][h] += s + f
+    s_total, f_total = _sum_pairs(hours)
     return {
         "success_ratio": {"successful": s_total, "failed": f_total},
         "hour_of_day": {
@@ -410,32 +474,28 @@ def distribution(scope: Scope, window: Window) -> dict:
 def user_agents(scope: Scope, window: Window) -> dict:
     """Attempts by browser, by OS and by device type, most frequent first."""
     start, end = window.utc_bounds()
-    # Whole UTC days come from the day rows; the partial days at the edges from quarters.
-    first_day = start.replace(hour=0, minute=0) + (
-        timedelta(days=1) if start.time() else timedelta()
-    )
-    last_day = end.replace(hour=0, minute=0)
-    spans = [(QUARTER, start, end)]
-    if first_day < last_day:
-        spans = [(QUARTER, start, first_day), (DAY, first_day, last_day), (QUARTER, last_day, end)]
-    conditions = [
-        and_(
-            LoginDeviceStat.span == span,
-            LoginDeviceStat.bucket_start >= low,
-            LoginDeviceStat.bucket_start < high,
-        )
-        for span, low, high in spans
-        if low < high
-    ]
+    keys = scope.rollup_keys()
+    # One index range per piece (whole days, edge hours, edge quarters), summed in SQL.
+    pieces = union_all(
+        *[
+            select(
+                LoginDeviceStat.browser,
+                LoginDeviceStat.os,
+                LoginDeviceStat.device_type,
+                LoginDeviceStat.attempts,
+            ).where(
+                LoginDeviceStat.user_key.in_(keys),
+                LoginDeviceStat.span == span,
+                LoginDeviceStat.bucket_start >= low,
+                LoginDeviceStat.bucket_start < high,
+            )
+            for span, low, high in tracking.device_pieces(start, end)
+        ]
+    ).subquery()
     rows = db.session.execute(
         select(
-            LoginDeviceStat.browser,
-            LoginDeviceStat.os,
-            LoginDeviceStat.device_type,
-            func.sum(LoginDeviceStat.attempts),
-        )
-        .where(LoginDeviceStat.user_key.in_(scope.rollup_keys()), or_(*conditions))
-        .group_by(LoginDeviceStat.browser, LoginDeviceStat.os, LoginDeviceStat.device_type)
+            pieces.c.browser, pieces.c.os, pieces.c.device_type, func.sum(pieces.c.attempts)
+        ).group_by(pieces.c.browser, pieces.c.os, pieces.c.device_type)
     ).all()
     groups = {
         "browsers": defaultdict(int),
@@ -524,11 +584,9 @@ def activity(
     else:
         # The rollups hold the same counts (window bounds are bucket-aligned), at a cost
         # that grows with the days shown rather than with the attempts stored.
-        rows = buckets(scope, window)
-        count = sum(
-            (b.successes if filters.outcome != "failure" else 0)
-            + (b.failures if filters.outcome != "success" else 0)
-            for b in rows
+        successes, failures = totals(scope, window)
+        count = (successes if filters.outcome != "failure" else 0) + (
+            failures if filters.outcome != "success" else 0
         )
     pages = max(1, math.ceil(count / size))
     page = min(max(1, int(page)), pages)
@@ -576,17 +634,17 @@ def user_growth(window: Window, users_query=None) -> dict[str, int]:
 
     users_query narrows it to a selection of users (default: everyone).
     """
-    start, end = window.utc_bounds()
-    months = {_month(d): 0 for d in window.day_list()}
-    clock = LocalClock(window.tz)
-    query = select(User.created_at).where(User.created_at >= start, User.created_at < end)
+    months, edges = _spans(window, _month)
+    span = _span_of(User.created_at, edges)
+    query = (
+        select(span, func.count())
+        .where(User.created_at >= edges[0], User.created_at < edges[-1])
+        .group_by(span)
+    )
     if users_query is not None:
         query = query.where(User.id.in_(select(users_query.subquery().c.id)))
-    for (created,) in db.session.execute(query):
-        key = _month(clock.local(created).date())
-        if key in months:
-            months[key] += 1
-    return months
+    counts = dict(db.session.execute(query).all())
+    return {month: int(counts.get(i, 0)) for i, month in enumerate(months)}
 
 
 def top_failures(window: Window, column, limit: int = 10) -> list[tuple[str, int]]:
@@ -684,11 +742,7 @@ def _sums_by_user(ids, start: datetime, end: datetime) -> dict[int, tuple[int, i
         key: (int(s or 0), int(f or 0))
         for key, s, f in db.session.execute(
             select(LoginStat.user_key, func.sum(LoginStat.successes), func.sum(LoginStat.failures))
-            .where(
-                LoginStat.user_key.in_(ids),
-                LoginStat.bucket_start >= start,
-                LoginStat.bucket_start < end,
-            )
+            .where(*_in_rollup(ids, start, end))
             .group_by(LoginStat.user_key)
         )
     }
@@ -699,12 +753,7 @@ def _last_logins(ids, start: datetime, end: datetime) -> dict[int, datetime]:
     with a success, and only the attempts from that bucket on are read (index user, time)."""
     newest = (
         select(LoginStat.user_key, func.max(LoginStat.bucket_start).label("bucket"))
-        .where(
-            LoginStat.user_key.in_(ids),
-            LoginStat.successes > 0,
-            LoginStat.bucket_start >= start,
-            LoginStat.bucket_start < end,
-        )
+        .where(*_in_rollup(ids, start, end), LoginStat.successes > 0)
         .group_by(LoginStat.user_key)
         .subquery()
     )
@@ -725,29 +774,14 @@ def _last_logins(ids, start: datetime, end: datetime) -> dict[int, datetime]:
 
 
 def trends_by_user(user_ids: list[int], window: Window) -> dict[int, dict]:
-    """Daily successes and failures per user, zero-filled, in one query.
-
-    Each bucket is placed by bisecting the window's local midnights (in UTC), which is
-    exact and cheaper than converting every bucket to local time.
-    """
-    start, end = window.utc_bounds()
-    rows = db.session.execute(
-        select(
-            LoginStat.user_key, LoginStat.bucket_start, LoginStat.successes, LoginStat.failures
-        ).where(
-            LoginStat.user_key.in_(user_ids),
-            LoginStat.bucket_start >= start,
-            LoginStat.bucket_start < end,
-        )
-    ).all()
+    """Daily successes and failures per user, zero-filled, grouped by user and day in SQL."""
     days = window.day_list()
-    edges = [local_midnight_utc(d, window.tz) for d in days]
     series = {uid: ([0] * len(days), [0] * len(days)) for uid in user_ids}
-    for key, bucket, s, f in rows:
-        i = bisect_right(edges, bucket) - 1
+    for key, day, s, f in _grouped(user_ids, window, lambda m: m // 1440 - 7, per_key=True):
+        index = min(max(int(day), 0), len(days) - 1)  # a DST change at midnight may spill
         successes, failures = series[key]
-        successes[i] += s
-        failures[i] += f
+        successes[index] += int(s)
+        failures[index] += int(f)
     labels = [d.isoformat() for d in days]
     return {
         uid: {"labels": labels, "successes": s, "failures": f} for uid, (s, f) in series.items()
@@ -804,25 +838,24 @@ def user_selection(
     return query
 
 
-def _sums_between(ids, edges: list[datetime]) -> dict[tuple[int, int], int]:
-    """Successes per (user key, span index) where span i is edges[i] <= bucket < edges[i+1].
+def _span_of(column, edges: list[datetime]):
+    """SQL: the index i of the span edges[i] <= column < edges[i+1] (inside edges[0]..[-1]).
 
     Edges are UTC instants of local midnights, so the spans are exact local weeks, months
-    or halves; the grouping happens in SQL and returns a few rows per user.
+    or halves, and the grouping happens in SQL.
     """
-    if len(edges) == 2:  # a single span: CASE needs at least one WHEN
-        return {(key, 0): s for key, (s, _f) in _sums_by_user(ids, edges[0], edges[1]).items()}
-    span = case(
-        *[(LoginStat.bucket_start < edge, i) for i, edge in enumerate(edges[1:-1])],
-        else_=len(edges) - 2,
-    ).label("span")
+    inner = edges[1:-1] or edges[-1:]  # CASE needs at least one WHEN
+    return case(*[(column < edge, i) for i, edge in enumerate(inner)], else_=len(edges) - 2).label(
+        "span"
+    )
+
+
+def _sums_between(ids, edges: list[datetime]) -> dict[tuple[int, int], int]:
+    """Successes per (user key, span index) where span i is edges[i] <= bucket < edges[i+1]."""
+    span = _span_of(LoginStat.bucket_start, edges)
     rows = db.session.execute(
         select(LoginStat.user_key, span, func.sum(LoginStat.successes))
-        .where(
-            LoginStat.user_key.in_(ids),
-            LoginStat.bucket_start >= edges[0],
-            LoginStat.bucket_start < edges[-1],
-        )
+        .where(*_in_rollup(ids, edges[0], edges[-1]))
         .group_by(LoginStat.user_key, span)
     ).all()
     return {(key, int(index)): int(n or 0) for key, index, n in rows}

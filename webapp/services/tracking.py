@@ -17,7 +17,41 @@ from webapp.models.login_attempt import BUCKET_SECONDS, EVERYONE_KEY, NO_ACCOUNT
 
 EMAIL_MAX = 254
 CHUNK = 5000
-QUARTER, DAY = "q", "d"  # spans of the device rollup
+# Spans of the device rollup, longest first: a window reads whole days from the day rows,
+# whole hours at its edges from the hour rows, and only sub-hour edges from the quarters.
+DAY, HOUR, QUARTER = "d", "h", "q"
+DEVICE_SPANS = {DAY: timedelta(days=1), HOUR: timedelta(hours=1), QUARTER: timedelta(minutes=15)}
+_EPOCH = datetime(2000, 1, 1)  # a Monday midnight: floors to days and hours line up with it
+
+
+def floor_to(moment: datetime, size: timedelta) -> datetime:
+    """The start of the span of a given length (day, hour, quarter) that holds a moment."""
+    return moment - (moment - _EPOCH) % size
+
+
+def device_pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime]]:
+    """Cover [start, end) with the fewest device-rollup spans: (span, low, high) pieces."""
+    pieces: list[tuple[str, datetime, datetime]] = []
+    spans = list(DEVICE_SPANS.items())
+
+    def cover(low: datetime, high: datetime, level: int) -> None:
+        if low >= high:
+            return
+        span, size = spans[level]
+        if level == len(spans) - 1:
+            pieces.append((span, low, high))
+            return
+        first = floor_to(low, size) + (size if floor_to(low, size) < low else timedelta())
+        last = floor_to(high, size)
+        if first >= last:
+            cover(low, high, level + 1)
+            return
+        cover(low, first, level + 1)
+        pieces.append((span, first, last))
+        cover(last, high, level + 1)
+
+    cover(start, end, 0)
+    return pieces
 
 
 @dataclass
@@ -105,12 +139,12 @@ class RollupBatch:
     def add(self, user_id: int | None, when: datetime, success: bool, user_agent: str) -> None:
         """Count one attempt."""
         bucket = bucket_of(when)
-        day = bucket.replace(hour=0, minute=0)
         facets = ua_facets(user_agent or "")
+        starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
         for key in (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY):
             self.stats[(key, bucket)][0 if success else 1] += 1
-            self.devices[(key, QUARTER, bucket, *facets)] += 1
-            self.devices[(key, DAY, day, *facets)] += 1
+            for span, begins in starts:
+                self.devices[(key, span, begins, *facets)] += 1
 
     def write(self) -> None:
         """Upsert every increment (adds to existing rollup rows)."""
