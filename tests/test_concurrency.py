@@ -16,20 +16,23 @@ def app(app_factory):
     return app_factory(WTF_CSRF_ENABLED=False)
 
 
-def test_20_parallel_wrong_passwords(app, user_factory, db, outbox):
-    user = user_factory(email="target@example.com")
-
+def _parallel_wrong_passwords(app, email: str) -> list[int]:
     def attempt(i):
         client = app.test_client()
         # Distinct addresses: the per-IP rate limit is not what this test is about.
         return client.post(
             "/auth/login",
-            data={"email": "target@example.com", "password": f"wrong-{i}"},
+            data={"email": email, "password": f"wrong-{i}"},
             environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"},
         ).status_code
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        codes = list(pool.map(attempt, range(20)))
+        return list(pool.map(attempt, range(20)))
+
+
+def test_20_parallel_wrong_passwords(app, user_factory, db, outbox):
+    user = user_factory(email="target@example.com")
+    codes = _parallel_wrong_passwords(app, "target@example.com")
 
     assert sorted(codes) == [200] * 5 + [429] * 15
     rows = db.session.execute(select(LoginAttempt)).scalars().all()
@@ -41,3 +44,15 @@ def test_20_parallel_wrong_passwords(app, user_factory, db, outbox):
     assert lock.level == 1 and lock.locked_until is not None and lock.failures == 0
     assert db.session.scalar(select(func.count(SecurityEvent.id))) == 1
     assert len([m for m in outbox if "locked" in m.subject]) == 1
+
+
+def test_20_parallel_attempts_on_an_email_never_seen(app, db, outbox):
+    """The lockout record is created by the first of 20 racing attempts, once."""
+    codes = _parallel_wrong_passwords(app, "nobody@example.com")
+    assert sorted(codes) == [200] * 5 + [429] * 15
+    reasons = sorted(db.session.execute(select(LoginAttempt.reason)).scalars())
+    assert reasons == ["locked"] * 15 + ["unknown_user"] * 5
+    lock = db.session.execute(select(LoginLockout)).scalar_one()
+    assert lock.email == "nobody@example.com" and lock.level == 1
+    assert db.session.scalar(select(func.count(SecurityEvent.id))) == 1
+    assert outbox == []  # no account, nobody to tell

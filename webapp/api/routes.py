@@ -67,7 +67,10 @@ def token():
         ctx.finish("invalid_input")
         raise
     result = auth.password_login(email, password, ctx, kind="api")
-    tokens = api_tokens.issue_pair(result.session) if result.status == "ok" else None
+    if result.status == "ok":
+        tokens = api_tokens.issue_pair(result.session)
+        # Built before the commit, which would expire the user and cost a reload.
+        body = login_payload(result.user, api_tokens.public(tokens))
     db.session.commit()
     if result.status == "locked":
         raise ApiError(
@@ -82,7 +85,7 @@ def token():
         raise ApiError(400, {"detail": ["email_not_verified"]})
     if result.status != "ok":
         raise ApiError(400, {"non_field_errors": ["no_active_account"]})
-    return with_cookies(login_payload(result.user, api_tokens.public(tokens)), tokens)
+    return with_cookies(body, tokens)
 
 
 def _login_fields(data: dict) -> tuple[str, str]:

@@ -2,8 +2,11 @@
 
 Counts come from the 15-minute rollups, so their cost grows with the days shown, not with
 the attempts stored. Every time-zone offset in use is a multiple of 15 minutes, so each
-UTC bucket falls in exactly one local hour and day: hour-of-day and day boundaries are
-exact in the viewer's zone (+05:30, +05:45 and across DST changes too).
+UTC bucket falls in exactly one local hour and day: the database turns each bucket into
+wall-clock minutes since the window's first local midnight (one fixed offset per stretch
+between DST changes) and groups by local day or hour of the week, so Python only ever sees
+one row per day or per hour cell. Day and hour boundaries are exact in the viewer's zone
+(+05:30, +05:45 and across DST changes too).
 """
 
 from __future__ import annotations
@@ -274,13 +277,25 @@ def _grouped(keys: list[int], window: Window, group, *, per_key: bool = False) -
     ).all()
 
 
+def _local_day(minutes):
+    """SQL: the local day of wall-clock minutes, counted from a week before the window."""
+    return minutes // 1440
+
+
+def _day_index(window: Window, raw) -> int:
+    """The window's day index of a _local_day value; a clock set back across the first
+    midnight (zones that change at 00:00) counts on the first day, as the instant does."""
+    return min(max(int(raw) - 7, 0), window.days - 1)
+
+
 def day_counts(scope: Scope, window: Window) -> dict[date, tuple[int, int]]:
     """(successes, failures) per local calendar day, for the days that have attempts."""
-    origin = window.start - timedelta(days=7)
-    return {
-        origin + timedelta(days=int(day)): (int(s), int(f))
-        for day, s, f in _grouped(scope.rollup_keys(), window, lambda m: m // 1440)
-    }
+    days: dict[date, tuple[int, int]] = {}
+    for raw, s, f in _grouped(scope.rollup_keys(), window, _local_day):
+        day = window.start + timedelta(days=_day_index(window, raw))
+        before = days.get(day, (0, 0))
+        days[day] = (before[0] + int(s), before[1] + int(f))
+    return days
 
 
 def totals(scope: Scope, window: Window) -> tuple[int, int]:
@@ -322,9 +337,8 @@ def stats(scope: Scope, window: Window, *, now: datetime | None = None) -> dict:
     weekly = {iso_week(d): 0 for d in window.day_list()}
     monthly = {_month(d): 0 for d in window.day_list()}
     for day, (s, _f) in days.items():
-        if window.start <= day <= window.end:
-            weekly[iso_week(day)] += s
-            monthly[_month(day)] += s
+        weekly[iso_week(day)] += s
+        monthly[_month(day)] += s
     if window.explicit:
         middle = window.start + timedelta(days=window.days // 2)
         first = sum(s for day, (s, _f) in days.items() if day < middle)
@@ -777,8 +791,8 @@ def trends_by_user(user_ids: list[int], window: Window) -> dict[int, dict]:
     """Daily successes and failures per user, zero-filled, grouped by user and day in SQL."""
     days = window.day_list()
     series = {uid: ([0] * len(days), [0] * len(days)) for uid in user_ids}
-    for key, day, s, f in _grouped(user_ids, window, lambda m: m // 1440 - 7, per_key=True):
-        index = min(max(int(day), 0), len(days) - 1)  # a DST change at midnight may spill
+    for key, raw, s, f in _grouped(user_ids, window, _local_day, per_key=True):
+        index = _day_index(window, raw)
         successes, failures = series[key]
         successes[index] += int(s)
         failures[index] += int(f)

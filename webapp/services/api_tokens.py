@@ -18,10 +18,9 @@ class RefreshRefused(Exception):
 
 
 def issue_pair(session: UserSession) -> dict[str, str]:
-    """A fresh access token and the session's one live refresh token."""
-    jti = uuid.uuid4().hex
-    session.refresh_jti = jti
-    return _pair(session.user_id, session.id, jti)
+    """A fresh access token and the session's one live refresh token (its id was chosen
+    when the session opened, so a login writes the session row once)."""
+    return _pair(session.user_id, session.id, session.refresh_jti)
 
 
 def _pair(user_id: int, session_id: str, refresh_jti: str) -> dict[str, str]:

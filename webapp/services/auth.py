@@ -81,10 +81,10 @@ def _password_pipeline(
 ) -> LoginResult:
     email = normalise_email(email)
     ctx.email = email
-    user = find_user_by_email(email)  # 1. identify
+    # 1-2. identify, and lock the email's lockout record (rate limits ran before the view)
+    state, user = lockout.acquire(email)
     if user is not None:
         ctx.user_id = user.id
-    state = lockout.acquire(email)  # 2. lockout (rate limits ran before the view)
     now = utcnow()
     wait = state.retry_after(now)
     if wait:

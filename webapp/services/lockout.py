@@ -12,7 +12,7 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
-from webapp.models import LoginLockout, utcnow
+from webapp.models import LoginLockout, User, utcnow
 
 # A lock more than this long ago no longer escalates the next one.
 ESCALATION_MEMORY = timedelta(hours=24)
@@ -35,39 +35,38 @@ def _enabled() -> bool:
     return bool(current_app.config["LOCKOUT_ENABLED"])
 
 
-def acquire(email: str) -> LockState:
-    """Row-lock the email's lockout record for this transaction, creating it if needed."""
+def acquire(email: str) -> tuple[LockState, User | None]:
+    """Row-lock the email's lockout record for this transaction, creating it if needed.
+
+    The account with that email (or None) is loaded by the same statement: one upsert and
+    one locking read per attempt. The upsert takes the write lock (a row lock on MariaDB,
+    the database lock on SQLite), so concurrent attempts on one email run one after another,
+    and the locking read sees the newest committed state.
+    """
+    account = select(User).where(User.email == email)
     if not _enabled():
-        return LockState(None)
-    now = utcnow()
-    touch = update(LoginLockout).where(LoginLockout.email == email).values(updated_at=now)
-    # Create the record before this transaction holds any lock, so the short insert
-    # transaction can never wait on us.
-    if (
-        db.session.execute(select(LoginLockout.email).where(LoginLockout.email == email)).first()
-        is None
-    ):
-        _create_row(email)
-    # The UPDATE takes the write lock (a row lock on MariaDB, the database lock on SQLite)
-    # so concurrent attempts on one email run one after another.
-    db.session.execute(touch)
-    row = db.session.execute(
-        select(LoginLockout)
+        return LockState(None), db.session.execute(account).scalar_one_or_none()
+    db.session.execute(_touch(email, utcnow()))
+    row, user = db.session.execute(
+        select(LoginLockout, User)
+        .outerjoin(User, User.email == LoginLockout.email)
         .where(LoginLockout.email == email)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).scalar_one()
-    return LockState(row)
+    ).one()
+    return LockState(row), user
 
 
-def _create_row(email: str) -> None:
-    """Insert the record in its own short transaction; a concurrent twin is ignored."""
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            stmt = sqlite_insert(LoginLockout).on_conflict_do_nothing()
-        else:
-            stmt = mysql_insert(LoginLockout).prefix_with("IGNORE")
-        conn.execute(stmt, {"email": email, "failures": 0, "level": 0})
+def _touch(email: str, now: datetime):
+    """INSERT the record, or stamp the existing one: either way the row is write-locked."""
+    values = {"email": email, "failures": 0, "level": 0, "updated_at": now}
+    if db.session.get_bind().dialect.name == "sqlite":
+        stmt = sqlite_insert(LoginLockout).values(values)
+        return stmt.on_conflict_do_update(
+            index_elements=["email"], set_={"updated_at": stmt.excluded.updated_at}
+        )
+    stmt = mysql_insert(LoginLockout).values(values)
+    return stmt.on_duplicate_key_update(updated_at=stmt.inserted.updated_at)
 
 
 def register_failure(state: LockState, now: datetime) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import timedelta
 
 from flask import current_app
@@ -36,6 +37,7 @@ def open_session(
         created_at=now,
         last_seen_at=now,
         expires_at=now + lifetime,
+        refresh_jti=uuid.uuid4().hex,  # the first refresh token's id, chosen with the row
     )
     db.session.add(row)
     user.session_key = row.id
