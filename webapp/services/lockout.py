@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -43,30 +44,39 @@ def acquire(email: str) -> tuple[LockState, User | None]:
     the database lock on SQLite), so concurrent attempts on one email run one after another,
     and the locking read sees the newest committed state.
     """
-    account = select(User).where(User.email == email)
     if not _enabled():
+        account = select(User).where(User.email == email)
         return LockState(None), db.session.execute(account).scalar_one_or_none()
-    db.session.execute(_touch(email, utcnow()))
+    touch, read = _statements(db.session.get_bind().dialect.name)
+    db.session.execute(touch, {"email": email, "failures": 0, "level": 0, "updated_at": utcnow()})
     row, user = db.session.execute(
-        select(LoginLockout, User)
-        .outerjoin(User, User.email == LoginLockout.email)
-        .where(LoginLockout.email == email)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        read, {"email": email}, execution_options={"populate_existing": True}
     ).one()
     return LockState(row), user
 
 
-def _touch(email: str, now: datetime):
-    """INSERT the record, or stamp the existing one: either way the row is write-locked."""
-    values = {"email": email, "failures": 0, "level": 0, "updated_at": now}
-    if db.session.get_bind().dialect.name == "sqlite":
-        stmt = sqlite_insert(LoginLockout).values(values)
-        return stmt.on_conflict_do_update(
-            index_elements=["email"], set_={"updated_at": stmt.excluded.updated_at}
+@lru_cache(maxsize=4)
+def _statements(dialect: str):
+    """Built once (this runs on every login): the touch upsert, and the locking read.
+
+    The upsert INSERTs the record or stamps the existing one; either way the row is
+    write-locked.
+    """
+    if dialect == "sqlite":
+        insert = sqlite_insert(LoginLockout)
+        touch = insert.on_conflict_do_update(
+            index_elements=["email"], set_={"updated_at": insert.excluded.updated_at}
         )
-    stmt = mysql_insert(LoginLockout).values(values)
-    return stmt.on_duplicate_key_update(updated_at=stmt.inserted.updated_at)
+    else:
+        insert = mysql_insert(LoginLockout)
+        touch = insert.on_duplicate_key_update(updated_at=insert.inserted.updated_at)
+    read = (
+        select(LoginLockout, User)
+        .outerjoin(User, User.email == LoginLockout.email)
+        .where(LoginLockout.email == bindparam("email"))
+        .with_for_update()
+    )
+    return touch, read
 
 
 def register_failure(state: LockState, now: datetime) -> int:
