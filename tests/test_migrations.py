@@ -36,6 +36,24 @@ def test_upgrade_matches_models_and_downgrade_cleans_up(tmp_path):
             db.engine.dispose()
 
 
+def _fresh_app(tmp_path):
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'steps.db'}"
+    if TEST_DATABASE_URL:
+        from tests.conftest import _worker_url
+
+        url = _worker_url(TEST_DATABASE_URL)
+    return create_app("testing", SQLALCHEMY_DATABASE_URI=url, INSTANCE_PATH=str(tmp_path))
+
+
+def _restore_schema():
+    db.session.remove()
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    db.create_all()
+    db.engine.dispose()
+
+
 def test_hour_rows_are_filled_from_quarters_and_match_a_rebuild(tmp_path):
     """Migration 0005 adds the device rollup's hour rows for data written before it."""
     from datetime import datetime
@@ -43,12 +61,7 @@ def test_hour_rows_are_filled_from_quarters_and_match_a_rebuild(tmp_path):
     from webapp.models import LoginAttempt
     from webapp.services.tracking import rebuild_rollups
 
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'hours.db'}"
-    if TEST_DATABASE_URL:
-        from tests.conftest import _worker_url
-
-        url = _worker_url(TEST_DATABASE_URL)
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, INSTANCE_PATH=str(tmp_path))
+    app = _fresh_app(tmp_path)
     chrome = (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
     )
@@ -119,9 +132,68 @@ def test_hour_rows_are_filled_from_quarters_and_match_a_rebuild(tmp_path):
             assert changes["device_rows_removed"] == 0
             assert changes["device_rows_changed"] == 0
         finally:
-            db.session.remove()
-            db.drop_all()
+            _restore_schema()
+
+
+def test_last_success_is_filled_from_the_attempts(tmp_path):
+    """Migration 0006 gives each existing rollup bucket its newest success."""
+    from datetime import datetime
+
+    from webapp.models import LoginAttempt, LoginStat
+
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        try:
+            upgrade(revision="0005")
+            attempts = [  # (user, time, success): user None is an unknown email
+                (None, datetime(2026, 3, 1, 10, 1, 2, 345678), True),
+                (None, datetime(2026, 3, 1, 10, 14, 59, 999999), True),
+                (None, datetime(2026, 3, 1, 10, 14, 59, 999999), False),
+                (None, datetime(2026, 3, 1, 10, 20), False),
+            ]
             with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-            db.create_all()
-            db.engine.dispose()
+                for user, moment, ok in attempts:
+                    conn.execute(
+                        LoginAttempt.__table__.insert(),
+                        {
+                            "user_id": user,
+                            "email_tried": "x@example.org",
+                            "success": ok,
+                            "method": "password",
+                            "reason": "ok" if ok else "unknown_user",
+                            "ip": "10.0.0.1",
+                            "created_at": moment,
+                        },
+                    )
+                for key in (0, -1):
+                    for bucket, good, bad in (
+                        (datetime(2026, 3, 1, 10, 0), 2, 1),
+                        (datetime(2026, 3, 1, 10, 15), 0, 1),
+                    ):
+                        conn.execute(  # the columns of revision 0005 only
+                            LoginStat.__table__.insert(),
+                            {
+                                "user_key": key,
+                                "bucket_start": bucket,
+                                "successes": good,
+                                "failures": bad,
+                            },
+                        )
+            upgrade()
+            rows = db.session.execute(
+                sa.select(
+                    LoginStat.user_key, LoginStat.bucket_start, LoginStat.last_success_at
+                ).order_by(LoginStat.user_key, LoginStat.bucket_start)
+            ).all()
+            newest = datetime(2026, 3, 1, 10, 14, 59, 999999)
+            assert [(k, b.minute, t) for k, b, t in rows] == [
+                (-1, 0, newest),
+                (-1, 15, None),
+                (0, 0, newest),
+                (0, 15, None),
+            ]
+        finally:
+            _restore_schema()

@@ -97,3 +97,28 @@ def test_bucket_of(moment, bucket):
 )
 def test_device_label(ua, label):
     assert device_label(ua) == label
+
+
+def test_rollup_keeps_the_newest_success_through_upserts_moves_and_rebuilds(db, user_factory):
+    """Each bucket's newest success survives merging (the upsert), an account's deletion
+    (its rows move to the no-account key) and a rebuild from the raw attempts."""
+    from tests.analytics_data import add_attempts
+    from webapp.services.tracking import reassign_rollups, rebuild_rollups
+
+    alice = user_factory().id
+    early, late = datetime(2026, 3, 1, 10, 2), datetime(2026, 3, 1, 10, 9, 30)
+    add_attempts([(alice, late, True), (None, early, True)])
+    add_attempts([(alice, early, True), (alice, datetime(2026, 3, 1, 10, 12), False)])
+
+    def newest():
+        return dict(db.session.execute(select(LoginStat.user_key, LoginStat.last_success_at)).all())
+
+    assert newest() == {alice: late, 0: early, -1: late}
+    reassign_rollups(alice)
+    db.session.commit()
+    assert newest() == {0: late, -1: late}
+    # The raw attempts still name alice, so a rebuild puts her bucket back, unchanged.
+    changes = rebuild_rollups()
+    db.session.commit()
+    assert newest() == {alice: late, 0: early, -1: late}
+    assert changes["stat_rows_added"] == 1 and changes["stat_rows_changed"] == 1

@@ -40,7 +40,8 @@ EVERYONE_KEY = -1
 
 
 class LoginStat(db.Model):
-    """Successes and failures per (user key, UTC 15-minute bucket)."""
+    """Successes and failures per (user key, UTC 15-minute bucket), and the bucket's newest
+    success: the last sign-in in any window is then read from the rollup alone."""
 
     __tablename__ = "login_stats"
     # Clustered by (user_key, bucket_start) on SQLite too, as InnoDB does: range reads stay local.
@@ -50,6 +51,7 @@ class LoginStat(db.Model):
     bucket_start = mapped_column(Timestamp, primary_key=True)
     successes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_success_at = mapped_column(Timestamp)
 
 
 class LoginDeviceStat(db.Model):

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -374,26 +375,19 @@ def _sum_pairs(pairs) -> tuple[int, int]:
 def last_login(scope: Scope, window: Window) -> datetime | None:
     """The newest successful sign-in inside the window, in the viewer's zone.
 
-    The rollup names the newest bucket with a success; only that bucket's 15 minutes of
-    raw attempts are read, however many attempts the window holds.
+    Each rollup bucket keeps its newest success, and window bounds are bucket-aligned, so
+    this reads the rollup alone, however many attempts the window holds.
     """
     start, end = window.utc_bounds()
-    bucket = db.session.scalar(
-        select(func.max(LoginStat.bucket_start)).where(
-            *_in_rollup(scope.rollup_keys(), start, end), LoginStat.successes > 0
+    moment = db.session.scalar(
+        select(func.max(LoginStat.last_success_at)).where(
+            *_in_rollup(scope.rollup_keys(), start, end)
         )
     )
-    if bucket is None:
-        return None
-    query = select(func.max(LoginAttempt.created_at)).where(
-        LoginAttempt.success.is_(True),
-        LoginAttempt.created_at >= bucket,
-        LoginAttempt.created_at < min(end, bucket + timedelta(minutes=15)),
-    )
-    condition = scope.attempt_filter()
-    if condition is not None:
-        query = query.where(condition)
-    moment = db.session.scalar(query)
+    return _local(moment, window)
+
+
+def _local(moment: datetime | None, window: Window) -> datetime | None:
     return moment.replace(tzinfo=UTC).astimezone(window.tz) if moment else None
 
 
@@ -720,9 +714,19 @@ def online_now(minutes: int = 5) -> list[User]:
 
 
 def batch_stats(users_query, window: Window) -> dict[int, dict]:
-    """Stats per user for every user the query selects, in three queries whatever their number.
+    """Stats per user for every user the query selects, in two queries whatever their number.
 
     users_query is a select of User rows (chosen ids, or all active/inactive users).
+    """
+    return {uid: row for uid, row, _sums in _batch(users_query, window, [])}
+
+
+def _batch(users_query, window: Window, spans: list[list[datetime]], *, previous=False):
+    """(user id, base stats, successes per span) for the selected users: one read of the users
+    and one pass over their rollup rows, with every sum taken in SQL.
+
+    spans are lists of UTC edges (span i is edges[i] <= bucket < edges[i+1]); with previous,
+    the previous window's successes come first.
     """
     chosen = users_query.subquery()
     # Plain rows, not ORM objects: building 1,000 entities cost more than the queries.
@@ -731,60 +735,42 @@ def batch_stats(users_query, window: Window) -> dict[int, dict]:
             chosen.c.id
         )
     ).all()
-    ids = select(chosen.c.id)
     start, end = window.utc_bounds()
-    sums = _sums_by_user(ids, start, end)
-    last = _last_logins(ids, start, end)
-    result = {}
+    bucket, successes = LoginStat.bucket_start, LoginStat.successes
+
+    def inside(value, low=start, high=end):
+        return case((and_(bucket >= low, bucket < high), value), else_=None)
+
+    columns = [
+        func.sum(inside(successes)),
+        func.sum(inside(LoginStat.failures)),
+        func.max(inside(LoginStat.last_success_at)),
+    ]
+    low = window.shifted(-window.days).utc_bounds()[0] if previous else start
+    if previous:
+        columns.append(func.sum(inside(successes, low, start)))
+    columns += [func.sum(inside(successes, a, b)) for edges in spans for a, b in pairwise(edges)]
+    sums = {
+        key: values
+        for key, *values in db.session.execute(
+            select(LoginStat.user_key, *columns)
+            .where(*_in_rollup(select(chosen.c.id), low, end))
+            .group_by(LoginStat.user_key)
+        )
+    }
+    empty = [None] * len(columns)
     for user in users:
-        s, f = sums.get(user.id, (0, 0))
-        moment = last.get(user.id)
-        result[user.id] = {
+        s, f, last, *rest = sums.get(user.id, empty)
+        s, f = int(s or 0), int(f or 0)
+        row = {
             "user": user,
             "total": s + f,
             "successful": s,
             "failed": f,
             "success_rate": round(s * 100 / (s + f), 1) if s + f else 0.0,
-            "last_login": moment.replace(tzinfo=UTC).astimezone(window.tz) if moment else None,
+            "last_login": _local(last, window),
         }
-    return result
-
-
-def _sums_by_user(ids, start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
-    """(successes, failures) per user key between two UTC instants, summed in SQL."""
-    return {
-        key: (int(s or 0), int(f or 0))
-        for key, s, f in db.session.execute(
-            select(LoginStat.user_key, func.sum(LoginStat.successes), func.sum(LoginStat.failures))
-            .where(*_in_rollup(ids, start, end))
-            .group_by(LoginStat.user_key)
-        )
-    }
-
-
-def _last_logins(ids, start: datetime, end: datetime) -> dict[int, datetime]:
-    """Newest success per user in one statement: the rollup names each user's newest bucket
-    with a success, and only the attempts from that bucket on are read (index user, time)."""
-    newest = (
-        select(LoginStat.user_key, func.max(LoginStat.bucket_start).label("bucket"))
-        .where(*_in_rollup(ids, start, end), LoginStat.successes > 0)
-        .group_by(LoginStat.user_key)
-        .subquery()
-    )
-    return dict(
-        db.session.execute(
-            select(LoginAttempt.user_id, func.max(LoginAttempt.created_at))
-            .join(
-                newest,
-                and_(
-                    LoginAttempt.user_id == newest.c.user_key,
-                    LoginAttempt.created_at >= newest.c.bucket,
-                ),
-            )
-            .where(LoginAttempt.success.is_(True), LoginAttempt.created_at < end)
-            .group_by(LoginAttempt.user_id)
-        ).all()
-    )
+        yield user.id, row, [int(n or 0) for n in rest]
 
 
 def trends_by_user(user_ids: list[int], window: Window) -> dict[int, dict]:
@@ -864,17 +850,6 @@ def _span_of(column, edges: list[datetime]):
     )
 
 
-def _sums_between(ids, edges: list[datetime]) -> dict[tuple[int, int], int]:
-    """Successes per (user key, span index) where span i is edges[i] <= bucket < edges[i+1]."""
-    span = _span_of(LoginStat.bucket_start, edges)
-    rows = db.session.execute(
-        select(LoginStat.user_key, span, func.sum(LoginStat.successes))
-        .where(*_in_rollup(ids, edges[0], edges[-1]))
-        .group_by(LoginStat.user_key, span)
-    ).all()
-    return {(key, int(index)): int(n or 0) for key, index, n in rows}
-
-
 def _spans(window: Window, label) -> tuple[list[str], list[datetime]]:
     """Consecutive labels over the window's days and the UTC edges between them."""
     labels: list[str] = []
@@ -889,31 +864,24 @@ def _spans(window: Window, label) -> tuple[list[str], list[datetime]]:
 
 
 def batch_full_stats(users_query, window: Window) -> dict[int, dict]:
-    """stats() for many users at once, in a constant number of small queries."""
-    base = batch_stats(users_query, window)
-    ids = list(base)
-    if not ids:
-        return {}
+    """stats() for many users at once: the same numbers, from one pass over the rollup."""
     weeks, week_edges = _spans(window, iso_week)
     months, month_edges = _spans(window, _month)
-    weekly_rows = _sums_between(ids, week_edges)
-    monthly_rows = _sums_between(ids, month_edges)
+    spans = [week_edges, month_edges]
     if window.explicit:
-        middle = local_midnight_utc(window.start + timedelta(days=window.days // 2), window.tz)
         start, end = window.utc_bounds()
-        halves = _sums_between(ids, [start, middle, end])
-    else:
-        previous = _sums_by_user(ids, *window.shifted(-window.days).utc_bounds())
+        middle = local_midnight_utc(window.start + timedelta(days=window.days // 2), window.tz)
+        spans.append([start, middle, end])
     result = {}
-    for uid, row in base.items():
+    for uid, row, sums in _batch(users_query, window, spans, previous=not window.explicit):
         if window.explicit:
-            first, second = halves.get((uid, 0), 0), halves.get((uid, 1), 0)
+            first, second = sums[-2:]
         else:
-            first, second = previous.get(uid, (0, 0))[0], row["successful"]
+            first, second = sums.pop(0), row["successful"]
         result[uid] = {
             **row,
-            "weekly": {w: weekly_rows.get((uid, i), 0) for i, w in enumerate(weeks)},
-            "monthly": {m: monthly_rows.get((uid, i), 0) for i, m in enumerate(months)},
+            "weekly": dict(zip(weeks, sums[: len(weeks)], strict=True)),
+            "monthly": dict(zip(months, sums[len(weeks) : len(weeks) + len(months)], strict=True)),
             "trend": trend_percent(first, second),
         }
     return result

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -133,7 +133,8 @@ class RollupBatch:
     """
 
     def __init__(self) -> None:
-        self.stats: dict[tuple[int, datetime], list[int]] = defaultdict(lambda: [0, 0])
+        # (key, bucket) -> [successes, failures, newest success or None]
+        self.stats: dict[tuple[int, datetime], list] = defaultdict(lambda: [0, 0, None])
         self.devices: dict[tuple, int] = defaultdict(int)
 
     def add(self, user_id: int | None, when: datetime, success: bool, user_agent: str) -> None:
@@ -142,14 +143,23 @@ class RollupBatch:
         facets = ua_facets(user_agent or "")
         starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
         for key in (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY):
-            self.stats[(key, bucket)][0 if success else 1] += 1
+            cell = self.stats[(key, bucket)]
+            cell[0 if success else 1] += 1
+            if success and (cell[2] is None or when > cell[2]):
+                cell[2] = when
             for span, begins in starts:
                 self.devices[(key, span, begins, *facets)] += 1
 
     def write(self) -> None:
         """Upsert every increment (adds to existing rollup rows)."""
         stats = [
-            {"user_key": k[0], "bucket_start": k[1], "successes": v[0], "failures": v[1]}
+            {
+                "user_key": k[0],
+                "bucket_start": k[1],
+                "successes": v[0],
+                "failures": v[1],
+                "last_success_at": v[2],
+            }
             for k, v in self.stats.items()
         ]
         devices = [
@@ -165,38 +175,51 @@ class RollupBatch:
             for k, n in self.devices.items()
         ]
         for i in range(0, len(stats), CHUNK):
-            db.session.execute(_upsert(LoginStat, ("successes", "failures")), stats[i : i + CHUNK])
+            db.session.execute(_upsert(LoginStat), stats[i : i + CHUNK])
         for i in range(0, len(devices), CHUNK):
-            db.session.execute(_upsert(LoginDeviceStat, ("attempts",)), devices[i : i + CHUNK])
+            db.session.execute(_upsert(LoginDeviceStat), devices[i : i + CHUNK])
         self.stats.clear()
         self.devices.clear()
 
 
-def _upsert(model, counters: tuple[str, ...]):
-    """INSERT ... that adds the counters to an existing row (SQLite and MariaDB/MySQL)."""
+# What an upsert merges into an existing rollup row: counters add up, the newest stays.
+COUNTERS = {LoginStat: ("successes", "failures"), LoginDeviceStat: ("attempts",)}
+NEWEST = {LoginStat: ("last_success_at",), LoginDeviceStat: ()}
+
+
+def _upsert(model):
+    """INSERT ... that merges into an existing rollup row (SQLite and MariaDB/MySQL)."""
     dialect = db.session.get_bind().dialect.name
-    key = (model, counters, dialect)
+    key = (model, dialect)
     if key not in _UPSERTS:  # built once: this runs on every login
-        _UPSERTS[key] = _build_upsert(model, counters, dialect)
+        _UPSERTS[key] = _build_upsert(model, dialect)
     return _UPSERTS[key]
 
 
 _UPSERTS: dict[tuple, object] = {}
 
 
-def _build_upsert(model, counters: tuple[str, ...], dialect: str):
+def _newer(old, new):
+    """SQL: the later of two nullable timestamps."""
+    return case((new.is_(None), old), (old.is_(None), new), (new > old, new), else_=old)
+
+
+def _build_upsert(model, dialect: str):
     table = model.__table__
     if dialect == "sqlite":
         stmt = sqlite_insert(table)
-        keys = [c.name for c in table.primary_key.columns]
-        return stmt.on_conflict_do_update(
-            index_elements=keys,
-            set_={c: table.c[c] + stmt.excluded[c] for c in counters},
-        )
-    if dialect in ("mysql", "mariadb"):
+        incoming = stmt.excluded
+    elif dialect in ("mysql", "mariadb"):
         stmt = mysql_insert(table)
-        return stmt.on_duplicate_key_update({c: table.c[c] + stmt.inserted[c] for c in counters})
-    raise RuntimeError(f"unsupported database dialect {dialect}")  # pragma: no cover
+        incoming = stmt.inserted
+    else:  # pragma: no cover
+        raise RuntimeError(f"unsupported database dialect {dialect}")
+    merge = {c: table.c[c] + incoming[c] for c in COUNTERS[model]}
+    merge |= {c: _newer(table.c[c], incoming[c]) for c in NEWEST[model]}
+    if dialect == "sqlite":
+        keys = [c.name for c in table.primary_key.columns]
+        return stmt.on_conflict_do_update(index_elements=keys, set_=merge)
+    return stmt.on_duplicate_key_update(merge)
 
 
 _INSERT_ATTEMPT = LoginAttempt.__table__.insert()
@@ -233,8 +256,8 @@ def count_login(user: User, ip: str, when: datetime) -> None:
 
 def rebuild_rollups() -> dict[str, int]:
     """Recompute both rollups from the raw attempts; returns what changed."""
-    before_stats = _snapshot(LoginStat, ("successes", "failures"))
-    before_devices = _snapshot(LoginDeviceStat, ("attempts",))
+    before_stats = _snapshot(LoginStat)
+    before_devices = _snapshot(LoginDeviceStat)
     db.session.execute(delete(LoginStat))
     db.session.execute(delete(LoginDeviceStat))
     batch = RollupBatch()
@@ -251,8 +274,8 @@ def rebuild_rollups() -> dict[str, int]:
         batch.add(user_id, created_at, success, user_agent)
         attempts += 1
     batch.write()
-    after_stats = _snapshot(LoginStat, ("successes", "failures"))
-    after_devices = _snapshot(LoginDeviceStat, ("attempts",))
+    after_stats = _snapshot(LoginStat)
+    after_devices = _snapshot(LoginDeviceStat)
     return {
         "attempts": attempts,
         **_diff("stat", before_stats, after_stats),
@@ -260,10 +283,11 @@ def rebuild_rollups() -> dict[str, int]:
     }
 
 
-def _snapshot(model, counters: tuple[str, ...]) -> dict[tuple, tuple]:
+def _snapshot(model) -> dict[tuple, tuple]:
     table = model.__table__
     keys = [c for c in table.primary_key.columns]
-    rows = db.session.execute(select(*keys, *(table.c[c] for c in counters))).all()
+    values = [table.c[c] for c in COUNTERS[model] + NEWEST[model]]
+    rows = db.session.execute(select(*keys, *values)).all()
     return {tuple(r[: len(keys)]): tuple(r[len(keys) :]) for r in rows}
 
 
@@ -280,10 +304,7 @@ def _diff(name: str, before: dict, after: dict) -> dict[str, int]:
 
 def reassign_rollups(user_id: int, to_key: int = NO_ACCOUNT_KEY) -> None:
     """Move a user's rollup counts to another key (account deletion keeps system totals)."""
-    for model, counters in (
-        (LoginStat, ("successes", "failures")),
-        (LoginDeviceStat, ("attempts",)),
-    ):
+    for model in (LoginStat, LoginDeviceStat):
         table = model.__table__
         rows = [
             dict(r._mapping)
@@ -292,5 +313,5 @@ def reassign_rollups(user_id: int, to_key: int = NO_ACCOUNT_KEY) -> None:
         for row in rows:
             row["user_key"] = to_key
         for i in range(0, len(rows), CHUNK):
-            db.session.execute(_upsert(model, counters), rows[i : i + CHUNK])
+            db.session.execute(_upsert(model), rows[i : i + CHUNK])
         db.session.execute(delete(table).where(table.c.user_key == user_id))
