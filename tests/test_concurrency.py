@@ -56,3 +56,39 @@ def test_20_parallel_attempts_on_an_email_never_seen(app, db, outbox):
     assert lock.email == "nobody@example.com" and lock.level == 1
     assert db.session.scalar(select(func.count(SecurityEvent.id))) == 1
     assert outbox == []  # no account, nobody to tell
+
+
+def test_20_parallel_right_passwords_on_shared_and_separate_accounts(app, user_factory, db):
+    """Ten sign-ins to one account and ten to ten accounts at once: the account rows, the
+    lockout records and the everyone rollup row are shared, and nothing is lost."""
+    from tests.helpers import PASSWORD
+    from webapp.models import LoginStat, User, UserSession
+
+    shared = user_factory(email="shared@example.com")
+    others = [user_factory(email=f"solo{i}@example.com") for i in range(10)]
+    emails = ["shared@example.com"] * 10 + [u.email for u in others]
+
+    def attempt(i):
+        return (
+            app.test_client()
+            .post(
+                "/auth/login",
+                data={"email": emails[i], "password": PASSWORD},
+                environ_base={"REMOTE_ADDR": f"198.51.100.{i + 1}"},
+            )
+            .status_code
+        )
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(attempt, range(20)))
+
+    assert codes == [302] * 20
+    assert db.session.scalar(select(func.count(UserSession.id))) == 20
+    assert db.session.get(User, shared.id).login_count == 10
+    assert all(db.session.get(User, u.id).login_count == 1 for u in others)
+    reasons = db.session.execute(select(LoginAttempt.reason)).scalars().all()
+    assert reasons == ["ok"] * 20
+    everyone = db.session.scalar(
+        select(func.sum(LoginStat.successes)).where(LoginStat.user_key == -1)
+    )
+    assert everyone == 20

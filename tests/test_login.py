@@ -49,6 +49,10 @@ def test_failures_look_identical(client, user_factory, db, case):
         a.reason
         == {"unknown": "unknown_user", "wrong": "bad_credentials", "inactive": "inactive"}[case]
     )
+    # The sign-in prepared while the hash was checked left nothing behind.
+    assert db.session.execute(select(UserSession)).first() is None
+    carol = db.session.execute(select(User)).scalar_one()
+    assert carol.login_count == 0 and carol.last_login_at is None
 
 
 def test_remember_me_sets_a_30_day_cookie(client, user_factory, db):
@@ -178,3 +182,25 @@ def test_rehash_on_login_when_parameters_change(app_factory, tmp_path):
     with app2.app_context():
         new_hash = db.session.get(User, user.id).password_hash
     assert new_hash != old_hash and "t=2" in new_hash
+
+
+def test_unverified_with_the_right_password_opens_no_session(client, user_factory, db):
+    user_factory(email="dave@example.com", verified=False)
+    r = login(client, "dave@example.com")
+    assert r.status_code == 200 and "verify" in r.get_data(as_text=True).lower()
+    [a] = attempts(db)
+    assert a.reason == "unverified" and a.session_id is None
+    assert db.session.execute(select(UserSession)).first() is None
+    assert db.session.execute(select(User)).scalar_one().login_count == 0
+
+
+def test_a_wrong_password_after_a_right_one_keeps_the_first_session(client, user_factory, db):
+    user_factory(email="erin@example.com")
+    assert login(client, "erin@example.com").status_code == 302
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/dashboard/")})
+    assert login(client, "erin@example.com", "wrong-password").status_code == 200
+    [session] = db.session.execute(select(UserSession)).scalars()
+    erin = db.session.execute(select(User)).scalar_one()
+    assert erin.login_count == 1
+    assert [a.reason for a in attempts(db)] == ["ok", "bad_credentials"]
+    assert session.id == attempts(db)[0].session_id

@@ -102,6 +102,10 @@ def _finish_config(app: Flask) -> None:
     options.setdefault("pool_pre_ping", True)
     if uri.startswith("mysql"):
         options.setdefault("pool_recycle", 280)
+        # No gap locks on searches: a locking read of a missing lockout record then blocks
+        # nobody, and concurrent sign-ins on one email queue on its row instead of
+        # deadlocking on gaps (Django's choice on MySQL too).
+        options.setdefault("isolation_level", "READ COMMITTED")
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if cfg["TRUSTED_PROXY_COUNT"] > 0:
         n = cfg["TRUSTED_PROXY_COUNT"]

@@ -68,9 +68,8 @@ def token():
         raise
     result = auth.password_login(email, password, ctx, kind="api")
     if result.status == "ok":
-        tokens = api_tokens.issue_pair(result.session)
         # Built before the commit, which would expire the user and cost a reload.
-        body = login_payload(result.user, api_tokens.public(tokens))
+        body = login_payload(result.user, api_tokens.public(result.tokens))
     db.session.commit()
     if result.status == "locked":
         raise ApiError(
@@ -85,7 +84,7 @@ def token():
         raise ApiError(400, {"detail": ["email_not_verified"]})
     if result.status != "ok":
         raise ApiError(400, {"non_field_errors": ["no_active_account"]})
-    return with_cookies(body, tokens)
+    return with_cookies(body, result.tokens)
 
 
 def _login_fields(data: dict) -> tuple[str, str]:

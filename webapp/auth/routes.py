@@ -36,8 +36,6 @@ def login():
         result = auth.password_login(
             form.email.data, password, ctx, remember=bool(form.remember.data)
         )
-        # JWT cookies too, for the page's JS widgets (same session, same transaction).
-        tokens = api_tokens.issue_pair(result.session) if result.status == "ok" else None
         db.session.commit()
         if result.status == "ok":
             next_url = form.next.data
@@ -45,7 +43,8 @@ def login():
             login_user(result.user, remember=bool(form.remember.data))
             flash(f"Welcome back, {result.user.display_name}.", "success")
             response = _landing(next_url)
-            api_tokens.set_cookies(response, tokens)
+            # JWT cookies too, for the page's JS widgets (the same session).
+            api_tokens.set_cookies(response, result.tokens)
             return response
         if result.status == "locked":
             minutes = math.ceil(result.retry_after / 60)

@@ -4,7 +4,7 @@ from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
-from webapp.models.base import Timestamp
+from webapp.models.base import Timestamp, utcnow
 
 
 class LoginLockout(db.Model):
@@ -18,4 +18,4 @@ class LoginLockout(db.Model):
     level: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until = mapped_column(Timestamp)
     last_locked_at = mapped_column(Timestamp)
-    updated_at = mapped_column(Timestamp)
+    updated_at = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)

@@ -21,7 +21,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import Integer, and_, case, func, literal, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -245,10 +245,19 @@ def _wall_minutes(window: Window):
     return minutes + WEEK_MINUTES
 
 
-def _in_rollup(keys, start: datetime, end: datetime) -> tuple:
-    """Conditions for the rollup rows of some user keys (a list or a select) in [start, end)."""
+def _in_rollup(keys: list[int], start: datetime, end: datetime, chunk: int = 900) -> tuple:
+    """Conditions for the rollup rows of some user keys in [start, end).
+
+    Long key lists are written out in chunks: MariaDB turns an IN list of 1,000 or more
+    values into a join, which reads every rollup row of each user instead of one index
+    range per user over the window.
+    """
+    lists = [
+        LoginStat.user_key.in_(bindparam(None, keys[i : i + chunk], literal_execute=True))
+        for i in range(0, len(keys), chunk)
+    ]
     return (
-        LoginStat.user_key.in_(keys),
+        or_(*lists) if len(lists) > 1 else LoginStat.user_key.in_(keys),
         LoginStat.bucket_start >= start,
         LoginStat.bucket_start < end,
     )
@@ -754,7 +763,7 @@ def _batch(users_query, window: Window, spans: list[list[datetime]], *, previous
         key: values
         for key, *values in db.session.execute(
             select(LoginStat.user_key, *columns)
-            .where(*_in_rollup(select(chosen.c.id), low, end))
+            .where(*_in_rollup([u.id for u in users], low, end))
             .group_by(LoginStat.user_key)
         )
     }

@@ -16,11 +16,22 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import SecurityEvent, User, UserSession, utcnow
-from webapp.services import lockout, tokens
+from webapp.services import api_tokens, lockout, tokens
 from webapp.services.mail import send_email
-from webapp.services.passwords import hash_password, password_problems, verify_password
+from webapp.services.passwords import (
+    hash_password,
+    password_problems,
+    verify_later,
+    verify_password,
+)
 from webapp.services.sessions import open_session, revoke, revoke_all
-from webapp.services.tracking import AttemptContext, count_login, record_attempt
+from webapp.services.tracking import (
+    AttemptContext,
+    count_attempt,
+    count_login,
+    insert_attempt,
+    record_attempt,
+)
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 EMAIL_MAX = 254
@@ -62,6 +73,7 @@ class LoginResult:
     user: User | None = None
     session: UserSession | None = None
     retry_after: int = 0
+    tokens: dict[str, str] | None = None  # the session's JWT pair (web pages' widgets too)
 
 
 def password_login(
@@ -69,10 +81,18 @@ def password_login(
 ) -> LoginResult:
     """Run the pipeline for an email and password; the attempt row joins the same transaction.
 
-    The request hook writes the row instead if this transaction never commits.
+    The hash is checked on a worker thread while the sign-in of an account in good standing
+    is prepared (its session row, counters, tokens and attempt row), so a right password
+    waits for argon2 and little else. Nothing commits unless the password was right: any
+    refusal rolls the request's transaction back, so callers must not have pending writes
+    of their own.
+    The request hook writes the attempt row instead if this transaction never commits.
     """
     result = _password_pipeline(email, password, ctx, remember=remember, kind=kind)
-    record_attempt(ctx)  # 7. record the attempt
+    if result.status == "ok":  # 7. record the attempt (its row went in with the sign-in)
+        count_attempt(ctx)
+    else:
+        record_attempt(ctx)
     return result
 
 
@@ -81,36 +101,84 @@ def _password_pipeline(
 ) -> LoginResult:
     email = normalise_email(email)
     ctx.email = email
-    # 1-2. identify, and lock the email's lockout record (rate limits ran before the view)
-    state, user = lockout.acquire(email)
+    # 1. identify: the account and its lockout record, read without locking
+    state, user = lockout.peek(email)
     if user is not None:
         ctx.user_id = user.id
-    now = utcnow()
-    wait = state.retry_after(now)
-    if wait:
+    wait = state.retry_after(utcnow())
+    if wait:  # (rate limits ran before the view)
         ctx.finish("locked", user=user)
         return LoginResult("locked", user, retry_after=wait)
-    ok, needs_rehash = verify_password(user.password_hash if user else None, password)  # 3.
-    if not ok:
+    checked = user.password_hash if user else None
+    verdict = verify_later(checked, password)  # 2. on a worker thread
+    # 3. meanwhile, lock the lockout record: attempts on one email run one after another
+    state, user = lockout.acquire(email)
+    wait = state.retry_after(utcnow())
+    if wait:  # a parallel attempt locked it: the verdict no longer matters
+        ctx.finish("locked", user=user)
+        return LoginResult("locked", user, retry_after=wait)
+    if user is not None and user.password_hash == checked and user.is_active and user.is_verified:
+        signed_in = _sign_in(user, state, ctx, remember=remember, kind=kind)  # 4-6 meanwhile
+        ok, needs_rehash = verdict.result()
+        if ok:
+            if needs_rehash:
+                user.password_hash = hash_password(password)
+            return signed_in
+    else:
+        ok = verdict.result()[0]
+    return _refuse(email, ok, checked, ctx, remember=remember, kind=kind)
+
+
+def _sign_in(
+    user: User, state: lockout.LockState, ctx: AttemptContext, *, remember: bool, kind: str
+) -> LoginResult:
+    """Clear the lockout, open the session with its tokens, count the login and add the
+    attempt row: rows of this account alone, so nobody waits on them while the hash is
+    checked. The shared rollup rows are left for after the verdict."""
+    lockout.clear(state, forget_level=True)
+    session = open_session(user, ctx.ip, ctx.user_agent, remember=remember, kind=kind)
+    count_login(user, ctx.ip, utcnow())
+    db.session.flush()
+    ctx.session_id = session.id
+    ctx.finish("ok", user=user, success=True)
+    insert_attempt(ctx)
+    return LoginResult("ok", user, session, tokens=api_tokens.issue_pair(session))
+
+
+def _refuse(
+    email: str,
+    ok: bool,
+    checked: str | None,
+    ctx: AttemptContext,
+    *,
+    remember: bool,
+    kind: str,
+) -> LoginResult:
+    """Everything but a sign-in: undo what was prepared, lock the lockout record again and
+    decide on fresh rows. Every refusal takes this path, whatever its reason, so a wrong
+    password costs the same as an unknown email."""
+    db.session.rollback()
+    ctx.session_id = None
+    state, user = lockout.acquire(email)
+    now = utcnow()
+    wait = state.retry_after(now)
+    if wait:  # a parallel attempt locked it meanwhile
+        ctx.finish("locked", user=user)
+        return LoginResult("locked", user, retry_after=wait)
+    if not ok or user is None or user.password_hash != checked:  # (changed meanwhile)
         locked_for = lockout.register_failure(state, now)
         if locked_for:
             _announce_lockout(email, user, ctx.ip, locked_for)
         ctx.finish("unknown_user" if user is None else "bad_credentials", user=user)
         return LoginResult("invalid")
-    if not user.is_active:  # 4. standing
+    if not user.is_active:
         ctx.finish("inactive", user=user)
         return LoginResult("invalid")
     if not user.is_verified:
         ctx.finish("unverified", user=user)
         return LoginResult("unverified", user)
-    lockout.clear(state, forget_level=True)
-    if needs_rehash:
-        user.password_hash = hash_password(password)
-    session = open_session(user, ctx.ip, ctx.user_agent, remember=remember, kind=kind)  # 6.
-    count_login(user, ctx.ip, now)
-    ctx.session_id = session.id
-    ctx.finish("ok", user=user, success=True)
-    return LoginResult("ok", user, session)
+    # The account was activated or verified while its password was checked.
+    return _sign_in(user, state, ctx, remember=remember, kind=kind)
 
 
 def _announce_lockout(email: str, user: User | None, ip: str, seconds: int) -> None:

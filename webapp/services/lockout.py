@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
-from webapp.models import LoginLockout, User, utcnow
+from webapp.models import LoginLockout, User
 
 # A lock more than this long ago no longer escalates the next one.
 ESCALATION_MEMORY = timedelta(hours=24)
@@ -36,40 +36,65 @@ def _enabled() -> bool:
     return bool(current_app.config["LOCKOUT_ENABLED"])
 
 
+def peek(email: str) -> tuple[LockState, User | None]:
+    """The email's lockout record and account, read in one statement without locking:
+    enough to refuse a locked email at once, or to start checking the password."""
+    row, user = db.session.execute(
+        _peek_statement(), {"email": email}, execution_options={"populate_existing": True}
+    ).one()
+    return LockState(row if _enabled() else None), user
+
+
+@lru_cache(maxsize=1)
+def _peek_statement():
+    email = select(bindparam("email", type_=String).label("email")).subquery()
+    return (
+        select(LoginLockout, User)
+        .select_from(email)
+        .outerjoin(User, User.email == email.c.email)
+        .outerjoin(LoginLockout, LoginLockout.email == email.c.email)
+    )
+
+
 def acquire(email: str) -> tuple[LockState, User | None]:
     """Row-lock the email's lockout record for this transaction, creating it if needed.
 
-    The account with that email (or None) is loaded by the same statement: one upsert and
-    one locking read per attempt. The upsert takes the write lock (a row lock on MariaDB,
-    the database lock on SQLite), so concurrent attempts on one email run one after another,
-    and the locking read sees the newest committed state.
+    The account with that email (or None) is loaded by the same locking read, so concurrent
+    attempts on one email run one after another and each sees the newest committed state.
+    MariaDB: the locking read alone (a new email first gets its record from a short
+    transaction of its own). SQLite ignores FOR UPDATE, so an upsert takes the database
+    write lock first.
     """
     if not _enabled():
         account = select(User).where(User.email == email)
         return LockState(None), db.session.execute(account).scalar_one_or_none()
-    touch, read = _statements(db.session.get_bind().dialect.name)
-    db.session.execute(touch, {"email": email, "failures": 0, "level": 0, "updated_at": utcnow()})
-    row, user = db.session.execute(
-        read, {"email": email}, execution_options={"populate_existing": True}
-    ).one()
+    dialect = db.session.get_bind().dialect.name
+    touch, read = _statements(dialect)
+    if touch is not None:
+        db.session.execute(touch, {"email": email, "failures": 0, "level": 0})
+    found = _locked_read(read, email)
+    if found is None:
+        _create_row(email)
+        found = _locked_read(read, email)
+    row, user = found
     return LockState(row), user
+
+
+def _locked_read(read, email: str):
+    return db.session.execute(
+        read, {"email": email}, execution_options={"populate_existing": True}
+    ).one_or_none()
 
 
 @lru_cache(maxsize=4)
 def _statements(dialect: str):
-    """Built once (this runs on every login): the touch upsert, and the locking read.
-
-    The upsert INSERTs the record or stamps the existing one; either way the row is
-    write-locked.
-    """
+    """Built once (this runs on every login): SQLite's write-locking upsert, and the read."""
+    touch = None
     if dialect == "sqlite":
         insert = sqlite_insert(LoginLockout)
         touch = insert.on_conflict_do_update(
-            index_elements=["email"], set_={"updated_at": insert.excluded.updated_at}
+            index_elements=["email"], set_={"failures": LoginLockout.failures}
         )
-    else:
-        insert = mysql_insert(LoginLockout)
-        touch = insert.on_duplicate_key_update(updated_at=insert.inserted.updated_at)
     read = (
         select(LoginLockout, User)
         .outerjoin(User, User.email == LoginLockout.email)
@@ -77,6 +102,16 @@ def _statements(dialect: str):
         .with_for_update()
     )
     return touch, read
+
+
+def _create_row(email: str) -> None:
+    """Insert the record in its own short transaction; a concurrent twin is ignored."""
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            stmt = sqlite_insert(LoginLockout).on_conflict_do_nothing()
+        else:
+            stmt = mysql_insert(LoginLockout).prefix_with("IGNORE")
+        conn.execute(stmt, {"email": email, "failures": 0, "level": 0})
 
 
 def register_failure(state: LockState, now: datetime) -> int:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
@@ -39,16 +42,55 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> tuple[bool, bool]:
     """Check a password; returns (ok, needs_rehash). A missing hash costs one dummy verify."""
+    return _verify(hasher(), current_app.extensions["doorman_dummy_hash"], password_hash, password)
+
+
+def verify_later(password_hash: str | None, password: str) -> Future[tuple[bool, bool]]:
+    """verify_password on a worker thread. argon2 releases the GIL, so the caller can prepare
+    what a right password needs while the hash is checked."""
     ph = hasher()
+    dummy = current_app.extensions["doorman_dummy_hash"]
+    started = threading.Event()
+    future = _pool().submit(_verify, ph, dummy, password_hash, password, started)
+    # Hand over the GIL until the worker is inside argon2, or it may not start before the
+    # caller blocks: Python would let the caller run on for a whole switch interval.
+    started.wait()
+    return future
+
+
+def _verify(
+    ph: PasswordHasher,
+    dummy: str,
+    password_hash: str | None,
+    password: str,
+    started: threading.Event | None = None,
+) -> tuple[bool, bool]:
+    if started is not None:
+        started.set()
     if not password_hash:
         with contextlib.suppress(VerificationError):
-            ph.verify(current_app.extensions["doorman_dummy_hash"], password)
+            ph.verify(dummy, password)
         return False, False
     try:
         ph.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False, False
     return True, ph.check_needs_rehash(password_hash)
+
+
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One pool per process, made on first use (after a server forks its workers)."""
+    if not _POOL:
+        _POOL.append(
+            ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="argon2")
+        )
+    return _POOL[0]
+
+
+os.register_at_fork(after_in_child=_POOL.clear)
 
 
 @lru_cache(maxsize=1)

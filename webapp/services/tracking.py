@@ -227,6 +227,13 @@ _INSERT_ATTEMPT = LoginAttempt.__table__.insert()
 
 def record_attempt(ctx: AttemptContext) -> dict:
     """Add the attempt row and its rollup increments to the transaction (the caller commits)."""
+    attempt = insert_attempt(ctx)
+    count_attempt(ctx)
+    return attempt
+
+
+def insert_attempt(ctx: AttemptContext) -> dict:
+    """Add the attempt row alone (a new row: nobody else waits on it)."""
     ctx.recorded = True
     attempt = dict(
         user_id=ctx.user_id,
@@ -241,10 +248,14 @@ def record_attempt(ctx: AttemptContext) -> dict:
         created_at=ctx.started_at,
     )
     db.session.execute(_INSERT_ATTEMPT, attempt)
+    return attempt
+
+
+def count_attempt(ctx: AttemptContext) -> None:
+    """Add the attempt's rollup increments (rows every sign-in shares: keep these last)."""
     batch = RollupBatch()
     batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
     batch.write()
-    return attempt
 
 
 def count_login(user: User, ip: str, when: datetime) -> None:
