@@ -269,9 +269,28 @@ def test_window_parsing(app):
         assert an.resolve_timezone("Not/AZone").key == "UTC"
 
 
-@pytest.mark.parametrize("explicit", [True, False])
-def test_batch_full_stats_equal_per_user_stats(users, explicit):
+@pytest.mark.parametrize(("explicit", "crowd"), [(True, 0), (False, 0), (True, 1200)])
+def test_batch_full_stats_equal_per_user_stats(users, explicit, crowd):
+    """crowd adds that many accounts to the selection: past 1,000 keys the rollup is read
+    through long literal id lists (in chunks on MariaDB)."""
+    from sqlalchemy import insert, select
+
+    from webapp.extensions import db
+    from webapp.models import User
+
     now = datetime(2026, 6, 30, 12)
+    if crowd:
+        db.session.execute(
+            insert(User),
+            [
+                {"username": f"crowd{n}", "email": f"crowd{n}@example.com", "role": "user"}
+                for n in range(crowd)
+            ],
+        )
+        db.session.commit()
+        extra = list(db.session.execute(select(User.id).where(User.id.not_in(users))).scalars())
+        users = users + extra
+        add_attempts([(uid, utc(2026, 6, 20, 8), True) for uid in extra[-3:]])
     add_attempts(
         [(users[0], utc(2026, 6, d, 9), d % 3 != 0) for d in range(1, 30)]
         + [(users[1], utc(2026, 5, d, 22), True) for d in range(5, 25)]
@@ -292,9 +311,12 @@ def test_batch_full_stats_equal_per_user_stats(users, explicit):
         "monthly",
         "trend",
     )
-    for uid in users:
+    assert len(batch) == len(users)
+    for uid in users[:3] + users[-4:]:
         single = an.stats(Scope.of(uid), window, now=now)
         assert {k: batch[uid][k] for k in keys} == {k: single[k] for k in keys}
+    if crowd:
+        assert batch[users[-1]]["successful"] == 1 and batch[users[-4]]["total"] == 0
 
 
 @pytest.mark.parametrize(

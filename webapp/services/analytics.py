@@ -245,21 +245,23 @@ def _wall_minutes(window: Window):
     return minutes + WEEK_MINUTES
 
 
-def _in_rollup(keys: list[int], start: datetime, end: datetime, chunk: int = 900) -> tuple:
-    """Conditions for the rollup rows of some user keys in [start, end).
+def _in_rollup(keys: list[int], start: datetime, end: datetime) -> tuple:
+    """Conditions for the rollup rows of some user keys in [start, end)."""
+    return (_key_in(keys), LoginStat.bucket_start >= start, LoginStat.bucket_start < end)
 
-    Long key lists are written out in chunks: MariaDB turns an IN list of 1,000 or more
-    values into a join, which reads every rollup row of each user instead of one index
-    range per user over the window.
-    """
-    lists = [
-        LoginStat.user_key.in_(bindparam(None, keys[i : i + chunk], literal_execute=True))
-        for i in range(0, len(keys), chunk)
-    ]
-    return (
-        or_(*lists) if len(lists) > 1 else LoginStat.user_key.in_(keys),
-        LoginStat.bucket_start >= start,
-        LoginStat.bucket_start < end,
+
+def _key_in(keys: list[int], chunk: int = 900):
+    """SQL: user_key IN keys. Long lists are written out as literals (no bound-parameter
+    limit) and, on MariaDB, in chunks: it turns an IN list of 1,000 or more values into a
+    join that reads every rollup row of each user instead of one range over the window."""
+    if len(keys) < 1000:
+        return LoginStat.user_key.in_(keys)
+    size = len(keys) if db.session.get_bind().dialect.name == "sqlite" else chunk
+    return or_(
+        *[
+            LoginStat.user_key.in_(bindparam(None, keys[i : i + size], literal_execute=True))
+            for i in range(0, len(keys), size)
+        ]
     )
 
 

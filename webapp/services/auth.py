@@ -105,18 +105,14 @@ def _password_pipeline(
     state, user = lockout.peek(email)
     if user is not None:
         ctx.user_id = user.id
-    wait = state.retry_after(utcnow())
-    if wait:  # (rate limits ran before the view)
-        ctx.finish("locked", user=user)
-        return LoginResult("locked", user, retry_after=wait)
+    if locked := _refuse_if_locked(state, user, ctx):  # (rate limits ran before the view)
+        return locked
     checked = user.password_hash if user else None
     verdict = verify_later(checked, password)  # 2. on a worker thread
     # 3. meanwhile, lock the lockout record: attempts on one email run one after another
     state, user = lockout.acquire(email)
-    wait = state.retry_after(utcnow())
-    if wait:  # a parallel attempt locked it: the verdict no longer matters
-        ctx.finish("locked", user=user)
-        return LoginResult("locked", user, retry_after=wait)
+    if locked := _refuse_if_locked(state, user, ctx):  # by a parallel attempt meanwhile
+        return locked
     if user is not None and user.password_hash == checked and user.is_active and user.is_verified:
         signed_in = _sign_in(user, state, ctx, remember=remember, kind=kind)  # 4-6 meanwhile
         ok, needs_rehash = verdict.result()
@@ -127,6 +123,16 @@ def _password_pipeline(
     else:
         ok = verdict.result()[0]
     return _refuse(email, ok, checked, ctx, remember=remember, kind=kind)
+
+
+def _refuse_if_locked(
+    state: lockout.LockState, user: User | None, ctx: AttemptContext
+) -> LoginResult | None:
+    wait = state.retry_after(utcnow())
+    if not wait:
+        return None
+    ctx.finish("locked", user=user)
+    return LoginResult("locked", user, retry_after=wait)
 
 
 def _sign_in(
@@ -160,13 +166,10 @@ def _refuse(
     db.session.rollback()
     ctx.session_id = None
     state, user = lockout.acquire(email)
-    now = utcnow()
-    wait = state.retry_after(now)
-    if wait:  # a parallel attempt locked it meanwhile
-        ctx.finish("locked", user=user)
-        return LoginResult("locked", user, retry_after=wait)
+    if locked := _refuse_if_locked(state, user, ctx):
+        return locked
     if not ok or user is None or user.password_hash != checked:  # (changed meanwhile)
-        locked_for = lockout.register_failure(state, now)
+        locked_for = lockout.register_failure(state, utcnow())
         if locked_for:
             _announce_lockout(email, user, ctx.ip, locked_for)
         ctx.finish("unknown_user" if user is None else "bad_credentials", user=user)

@@ -62,8 +62,8 @@ def acquire(email: str) -> tuple[LockState, User | None]:
     The account with that email (or None) is loaded by the same locking read, so concurrent
     attempts on one email run one after another and each sees the newest committed state.
     MariaDB: the locking read alone (a new email first gets its record from a short
-    transaction of its own). SQLite ignores FOR UPDATE, so an upsert takes the database
-    write lock first.
+    transaction of its own, so callers must not have pending writes). SQLite ignores
+    FOR UPDATE, so an upsert takes the database write lock first.
     """
     if not _enabled():
         account = select(User).where(User.email == email)
@@ -105,13 +105,18 @@ def _statements(dialect: str):
 
 
 def _create_row(email: str) -> None:
-    """Insert the record in its own short transaction; a concurrent twin is ignored."""
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            stmt = sqlite_insert(LoginLockout).on_conflict_do_nothing()
-        else:
-            stmt = mysql_insert(LoginLockout).prefix_with("IGNORE")
-        conn.execute(stmt, {"email": email, "failures": 0, "level": 0})
+    """Insert the record in a short transaction of its own (a concurrent twin is ignored).
+
+    It runs on the request's own connection: a second one from the pool could starve it
+    when many attempts wait at once. The attempt has only read so far and holds no lock
+    (READ COMMITTED reads of a missing row take none), so committing here loses nothing.
+    """
+    db.session.commit()
+    db.session.execute(
+        mysql_insert(LoginLockout).prefix_with("IGNORE"),
+        {"email": email, "failures": 0, "level": 0},
+    )
+    db.session.commit()
 
 
 def register_failure(state: LockState, now: datetime) -> int:
