@@ -21,7 +21,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import Integer, and_, bindparam, case, func, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -227,33 +227,86 @@ def offset_changes(tz: ZoneInfo, start: datetime, end: datetime) -> tuple[tuple[
     return tuple(changes)
 
 
-def _wall_minutes(window: Window):
-    """SQL: wall-clock minutes from the window's local midnight to each bucket, plus a week.
+# The rollup reads are built once, with bound parameters: building SQLAlchemy statements
+# cost more than running them for one user's window.
+_KEYS = bindparam("keys", expanding=True, literal_execute=True)  # any length, no param limit
+_START = bindparam("start", type_=Timestamp)
+_END = bindparam("end", type_=Timestamp)
+_IN_WINDOW = (
+    LoginStat.user_key.in_(_KEYS),
+    LoginStat.bucket_start >= _START,
+    LoginStat.bucket_start < _END,
+)
+
+
+def _window_params(keys, window: Window) -> dict:
+    start, end = window.utc_bounds()
+    return {"keys": list(keys), "start": start, "end": end}
+
+
+def _wall_minutes(changes: int):
+    """SQL: wall-clock minutes from the window's local midnight to each bucket, plus a week,
+    given the number of offset changes inside the window (parameters at<i>, shift<i>).
 
     Every offset is a multiple of 15 minutes, so a bucket lies in one local hour and day;
     the week added keeps the value positive when a DST change moves the clock back, and
     leaves weekdays unchanged.
     """
-    start, end = window.utc_bounds()
-    minutes = minutes_since(LoginStat.bucket_start, literal(start, Timestamp))
-    changes = offset_changes(window.tz, start, end)
+    minutes = minutes_since(LoginStat.bucket_start, _START)
     if changes:
         minutes = minutes + case(
-            *[(LoginStat.bucket_start >= at, shift) for at, shift in reversed(changes)],
+            *[
+                (
+                    LoginStat.bucket_start >= bindparam(f"at{i}", type_=Timestamp),
+                    bindparam(f"shift{i}", type_=Integer),
+                )
+                for i in reversed(range(changes))
+            ],
             else_=0,
         )
     return minutes + WEEK_MINUTES
 
 
-def _in_rollup(keys: list[int], start: datetime, end: datetime) -> tuple:
-    """Conditions for the rollup rows of some user keys in [start, end)."""
-    return (_key_in(keys), LoginStat.bucket_start >= start, LoginStat.bucket_start < end)
+# How _grouped groups wall-clock minutes: by local day (counted from a week before the
+# window), or by hour of the week (counted from the window's first day).
+GROUPS = {"day": lambda m: m // 1440, "hour_of_week": lambda m: m // 60 % 168}
+
+
+@lru_cache(maxsize=64)
+def _grouped_statement(group: str, changes: int, per_key: bool):
+    inner = (
+        select(
+            LoginStat.user_key.label("k"),
+            _wall_minutes(changes).label("m"),
+            LoginStat.successes.label("s"),
+            LoginStat.failures.label("f"),
+        )
+        .where(*_IN_WINDOW)
+        .subquery()
+    )
+    cell = GROUPS[group](inner.c.m).label("g")
+    columns = [inner.c.k, cell] if per_key else [cell]
+    return select(*columns, func.sum(inner.c.s), func.sum(inner.c.f)).group_by(*columns)
+
+
+def _grouped(keys: list[int], window: Window, group: str, *, per_key: bool = False) -> list:
+    """Rollup sums inside the window, grouped in SQL by local day or hour of the week.
+
+    Rows are (group value, successes, failures), with the user key first when per_key.
+    The database returns one row per day or per hour cell, never one per bucket.
+    """
+    params = _window_params(keys, window)
+    changes = offset_changes(window.tz, params["start"], params["end"])
+    for i, (at, shift) in enumerate(changes):
+        params[f"at{i}"], params[f"shift{i}"] = at, shift
+    statement = _grouped_statement(group, len(changes), per_key)
+    return db.session.execute(statement, params).all()
 
 
 def _key_in(keys: list[int], chunk: int = 900):
-    """SQL: user_key IN keys. Long lists are written out as literals (no bound-parameter
-    limit) and, on MariaDB, in chunks: it turns an IN list of 1,000 or more values into a
-    join that reads every rollup row of each user instead of one range over the window."""
+    """SQL: user_key IN keys, for the many users of a batch. Long lists are written out as
+    literals and, on MariaDB, in chunks: it turns an IN list of 1,000 or more values into
+    a join that reads every rollup row of each user instead of one range over the window."""
     if len(keys) < 1000:
         return LoginStat.user_key.in_(keys)
     size = len(keys) if db.session.get_bind().dialect.name == "sqlite" else chunk
@@ -265,37 +318,8 @@ def _key_in(keys: list[int], chunk: int = 900):
     )
 
 
-def _grouped(keys: list[int], window: Window, group, *, per_key: bool = False) -> list:
-    """Rollup sums inside the window, grouped in SQL by group(wall minutes).
-
-    Rows are (group value, successes, failures), with the user key first when per_key.
-    The database returns one row per day or per hour cell, never one per bucket.
-    """
-    start, end = window.utc_bounds()
-    inner = (
-        select(
-            LoginStat.user_key.label("k"),
-            _wall_minutes(window).label("m"),
-            LoginStat.successes.label("s"),
-            LoginStat.failures.label("f"),
-        )
-        .where(*_in_rollup(keys, start, end))
-        .subquery()
-    )
-    cell = group(inner.c.m).label("g")
-    columns = [inner.c.k, cell] if per_key else [cell]
-    return db.session.execute(
-        select(*columns, func.sum(inner.c.s), func.sum(inner.c.f)).group_by(*columns)
-    ).all()
-
-
-def _local_day(minutes):
-    """SQL: the local day of wall-clock minutes, counted from a week before the window."""
-    return minutes // 1440
-
-
 def _day_index(window: Window, raw) -> int:
-    """The window's day index of a _local_day value; a clock set back across the first
+    """The window's day index of a "day" group value; a clock set back across the first
     midnight (zones that change at 00:00) counts on the first day, as the instant does."""
     return min(max(int(raw) - 7, 0), window.days - 1)
 
@@ -303,7 +327,7 @@ def _day_index(window: Window, raw) -> int:
 def day_counts(scope: Scope, window: Window) -> dict[date, tuple[int, int]]:
     """(successes, failures) per local calendar day, for the days that have attempts."""
     days: dict[date, tuple[int, int]] = {}
-    for raw, s, f in _grouped(scope.rollup_keys(), window, _local_day):
+    for raw, s, f in _grouped(scope.rollup_keys(), window, "day"):
         day = window.start + timedelta(days=_day_index(window, raw))
         before = days.get(day, (0, 0))
         days[day] = (before[0] + int(s), before[1] + int(f))
@@ -312,13 +336,12 @@ def day_counts(scope: Scope, window: Window) -> dict[date, tuple[int, int]]:
 
 def totals(scope: Scope, window: Window) -> tuple[int, int]:
     """(successes, failures) inside the window."""
-    start, end = window.utc_bounds()
-    s, f = db.session.execute(
-        select(func.sum(LoginStat.successes), func.sum(LoginStat.failures)).where(
-            *_in_rollup(scope.rollup_keys(), start, end)
-        )
-    ).one()
+    s, f = db.session.execute(_TOTALS, _window_params(scope.rollup_keys(), window)).one()
     return int(s or 0), int(f or 0)
+
+
+_TOTALS = select(func.sum(LoginStat.successes), func.sum(LoginStat.failures)).where(*_IN_WINDOW)
+_NEWEST = select(func.max(LoginStat.last_success_at)).where(*_IN_WINDOW)
 
 
 def trend_percent(first: int, second: int) -> int:
@@ -389,12 +412,7 @@ def last_login(scope: Scope, window: Window) -> datetime | None:
     Each rollup bucket keeps its newest success, and window bounds are bucket-aligned, so
     this reads the rollup alone, however many attempts the window holds.
     """
-    start, end = window.utc_bounds()
-    moment = db.session.scalar(
-        select(func.max(LoginStat.last_success_at)).where(
-            *_in_rollup(scope.rollup_keys(), start, end)
-        )
-    )
+    moment = db.session.scalar(_NEWEST, _window_params(scope.rollup_keys(), window))
     return _local(moment, window)
 
 
@@ -463,7 +481,7 @@ def distribution(scope: Scope, window: Window) -> dict:
     weekdays = [[0, 0] for _ in range(7)]
     heatmap = [[0] * 24 for _ in range(7)]
     # One SQL row per hour of the week (counted from the window's first day): 168 at most.
-    cells = _grouped(scope.rollup_keys(), window, lambda m: m // 60 % 168)
+    cells = _grouped(scope.rollup_keys(), window, "hour_of_week")
     first_weekday = window.start.weekday()
     for cell, s, f in cells:
         s, f = int(s), int(f)
@@ -490,32 +508,35 @@ def distribution(scope: Scope, window: Window) -> dict:
     }
 
 
+@lru_cache(maxsize=64)
+def _devices_statement(spans: tuple[str, ...]):
+    """Device rollup sums over pieces of a window (parameters low<i>, high<i>): one index
+    range per piece (whole days, edge hours, edge quarters), summed in SQL."""
+    device = LoginDeviceStat
+    pieces = union_all(
+        *[
+            select(device.browser, device.os, device.device_type, device.attempts).where(
+                device.user_key.in_(_KEYS),
+                device.span == span,
+                device.bucket_start >= bindparam(f"low{i}", type_=Timestamp),
+                device.bucket_start < bindparam(f"high{i}", type_=Timestamp),
+            )
+            for i, span in enumerate(spans)
+        ]
+    ).subquery()
+    columns = (pieces.c.browser, pieces.c.os, pieces.c.device_type)
+    return select(*columns, func.sum(pieces.c.attempts)).group_by(*columns)
+
+
 def user_agents(scope: Scope, window: Window) -> dict:
     """Attempts by browser, by OS and by device type, most frequent first."""
     start, end = window.utc_bounds()
-    keys = scope.rollup_keys()
-    # One index range per piece (whole days, edge hours, edge quarters), summed in SQL.
-    pieces = union_all(
-        *[
-            select(
-                LoginDeviceStat.browser,
-                LoginDeviceStat.os,
-                LoginDeviceStat.device_type,
-                LoginDeviceStat.attempts,
-            ).where(
-                LoginDeviceStat.user_key.in_(keys),
-                LoginDeviceStat.span == span,
-                LoginDeviceStat.bucket_start >= low,
-                LoginDeviceStat.bucket_start < high,
-            )
-            for span, low, high in tracking.device_pieces(start, end)
-        ]
-    ).subquery()
-    rows = db.session.execute(
-        select(
-            pieces.c.browser, pieces.c.os, pieces.c.device_type, func.sum(pieces.c.attempts)
-        ).group_by(pieces.c.browser, pieces.c.os, pieces.c.device_type)
-    ).all()
+    pieces = tracking.device_pieces(start, end)
+    params = {"keys": scope.rollup_keys()}
+    for i, (_span, low, high) in enumerate(pieces):
+        params[f"low{i}"], params[f"high{i}"] = low, high
+    statement = _devices_statement(tuple(span for span, _low, _high in pieces))
+    rows = db.session.execute(statement, params).all()
     groups = {
         "browsers": defaultdict(int),
         "os": defaultdict(int),
@@ -765,7 +786,11 @@ def _batch(users_query, window: Window, spans: list[list[datetime]], *, previous
         key: values
         for key, *values in db.session.execute(
             select(LoginStat.user_key, *columns)
-            .where(*_in_rollup([u.id for u in users], low, end))
+            .where(
+                _key_in([u.id for u in users]),
+                LoginStat.bucket_start >= low,
+                LoginStat.bucket_start < end,
+            )
             .group_by(LoginStat.user_key)
         )
     }
@@ -788,7 +813,7 @@ def trends_by_user(user_ids: list[int], window: Window) -> dict[int, dict]:
     """Daily successes and failures per user, zero-filled, grouped by user and day in SQL."""
     days = window.day_list()
     series = {uid: ([0] * len(days), [0] * len(days)) for uid in user_ids}
-    for key, raw, s, f in _grouped(user_ids, window, _local_day, per_key=True):
+    for key, raw, s, f in _grouped(user_ids, window, "day", per_key=True):
         index = _day_index(window, raw)
         successes, failures = series[key]
         successes[index] += int(s)

@@ -21,18 +21,22 @@ _DUMMY_SECRET = "doorman-dummy-password-for-timing"
 
 def hasher() -> PasswordHasher:
     """The app's argon2id hasher, built once per app from its configuration."""
+    return _hashing()[0]
+
+
+def _hashing() -> tuple[PasswordHasher, str]:
+    """The hasher and a real hash with the same parameters, verified for unknown emails so
+    timing matches. Stored as one value: parallel first requests never see half of it."""
     ext = current_app.extensions
-    if "doorman_hasher" not in ext:
+    if "doorman_hashing" not in ext:
         cfg = current_app.config
         ph = PasswordHasher(
             time_cost=cfg["ARGON2_TIME_COST"],
             memory_cost=cfg["ARGON2_MEMORY_COST"],
             parallelism=cfg["ARGON2_PARALLELISM"],
         )
-        ext["doorman_hasher"] = ph
-        # A real hash with the same parameters, verified for unknown emails so timing matches.
-        ext["doorman_dummy_hash"] = ph.hash(_DUMMY_SECRET)
-    return ext["doorman_hasher"]
+        ext["doorman_hashing"] = (ph, ph.hash(_DUMMY_SECRET))
+    return ext["doorman_hashing"]
 
 
 def hash_password(password: str) -> str:
@@ -42,14 +46,13 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> tuple[bool, bool]:
     """Check a password; returns (ok, needs_rehash). A missing hash costs one dummy verify."""
-    return _verify(hasher(), current_app.extensions["doorman_dummy_hash"], password_hash, password)
+    return _verify(*_hashing(), password_hash, password)
 
 
 def verify_later(password_hash: str | None, password: str) -> Future[tuple[bool, bool]]:
     """verify_password on a worker thread. argon2 releases the GIL, so the caller can prepare
     what a right password needs while the hash is checked."""
-    ph = hasher()
-    dummy = current_app.extensions["doorman_dummy_hash"]
+    ph, dummy = _hashing()
     started = threading.Event()
     future = _pool().submit(_verify, ph, dummy, password_hash, password, started)
     # Hand over the GIL until the worker is inside argon2, or it may not start before the
