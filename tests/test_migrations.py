@@ -45,11 +45,16 @@ def _fresh_app(tmp_path):
     return create_app("testing", SQLALCHEMY_DATABASE_URI=url, INSTANCE_PATH=str(tmp_path))
 
 
-def _restore_schema():
+def _clear_schema():
     db.session.remove()
     db.drop_all()
     with db.engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def _restore_schema():
+    """Leave the schema the rest of the suite expects."""
+    _clear_schema()
     db.create_all()
     db.engine.dispose()
 
@@ -66,10 +71,8 @@ def test_hour_rows_are_filled_from_quarters_and_match_a_rebuild(tmp_path):
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
     )
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         try:
+            _clear_schema()
             upgrade(revision="0004")
             rows = [
                 # two quarters of one hour, a quarter of the next hour, another user agent
@@ -143,10 +146,8 @@ def test_last_success_is_filled_from_the_attempts(tmp_path):
 
     app = _fresh_app(tmp_path)
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         try:
+            _clear_schema()
             upgrade(revision="0005")
             attempts = [  # (user, time, success): user None is an unknown email
                 (None, datetime(2026, 3, 1, 10, 1, 2, 345678), True),
