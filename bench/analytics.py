@@ -47,16 +47,6 @@ def _database_url(backend: str, folder: str, suffix: str = "") -> str:
     return f"{server}/{name}"
 
 
-def _median_ms(fn, repeat: int) -> float:
-    fn()  # warm caches and connections
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
 @dataclass
 class Seeded:
     """One seeded database and what to time on it."""

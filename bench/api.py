@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from bench.analytics import _database_url, _median_ms
+from bench.analytics import _database_url
 from config import DevelopmentConfig
 from webapp import create_app
 from webapp.extensions import db
@@ -25,6 +25,16 @@ from webapp.models import User
 from webapp.services import analytics
 from webapp.services.demo import seed_demo
 from webapp.services.passwords import hasher
+
+
+def _median_ms(fn, repeat: int) -> float:
+    fn()  # warm caches and connections
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
 
 
 def main() -> None:

@@ -36,7 +36,6 @@ DATE_FORMAT_ERROR = "Invalid date format. Use YYYY-MM-DD format."
 REVERSED_ERROR = "start_date must not be after end_date."
 MAX_DAYS = 3660
 DEFAULT_DAYS = 30
-QUARTER_HOUR = timedelta(minutes=15)  # offsets and their changes fall on these
 WEEK_MINUTES = 7 * 1440
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 OUTCOMES = ("success", "failure")
@@ -223,14 +222,14 @@ def offset_changes(tz: ZoneInfo, start: datetime, end: datetime) -> tuple[tuple[
     while low < end:
         high = min(low + timedelta(days=1), end)
         while _utc_offset(tz, high) != current:
-            first, last = 1, math.ceil((high - low) / QUARTER_HOUR)  # quarters after low
+            first, last = 1, math.ceil((high - low) / tracking.BUCKET)  # quarters after low
             while first < last:
                 middle = (first + last) // 2
-                if _utc_offset(tz, low + middle * QUARTER_HOUR) != current:
+                if _utc_offset(tz, low + middle * tracking.BUCKET) != current:
                     last = middle
                 else:
                     first = middle + 1
-            low = min(low + first * QUARTER_HOUR, high)
+            low = min(low + first * tracking.BUCKET, high)
             current = _utc_offset(tz, low)
             changes.append((low, int((current - base).total_seconds() // 60)))
         low = high

@@ -66,8 +66,7 @@ def acquire(email: str) -> tuple[LockState, User | None]:
     FOR UPDATE, so an upsert takes the database write lock first.
     """
     if not _enabled():
-        account = select(User).where(User.email == email)
-        return LockState(None), db.session.execute(account).scalar_one_or_none()
+        return peek(email)  # no record to lock; just the account, read afresh
     dialect = db.session.get_bind().dialect.name
     touch, read = _statements(dialect)
     if touch is not None:

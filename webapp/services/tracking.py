@@ -20,7 +20,8 @@ CHUNK = 5000
 # Spans of the device rollup, longest first: a window reads whole days from the day rows,
 # whole hours at its edges from the hour rows, and only sub-hour edges from the quarters.
 DAY, HOUR, QUARTER = "d", "h", "q"
-DEVICE_SPANS = {DAY: timedelta(days=1), HOUR: timedelta(hours=1), QUARTER: timedelta(minutes=15)}
+BUCKET = timedelta(seconds=BUCKET_SECONDS)  # every rollup bucket; time-zone offsets fall on these
+DEVICE_SPANS = {DAY: timedelta(days=1), HOUR: timedelta(hours=1), QUARTER: BUCKET}
 _EPOCH = datetime(2000, 1, 1)  # a Monday midnight: floors to days and hours line up with it
 
 
@@ -121,9 +122,7 @@ def device_label(user_agent: str) -> str:
 
 def bucket_of(moment: datetime) -> datetime:
     """The UTC 15-minute bucket a naive-UTC moment falls in."""
-    seconds = moment.minute * 60 + moment.second
-    start = seconds - seconds % BUCKET_SECONDS
-    return moment.replace(minute=0, second=0, microsecond=0) + timedelta(seconds=start)
+    return floor_to(moment, BUCKET)
 
 
 class RollupBatch:
