@@ -1,5 +1,7 @@
 """Web login and logout: generic errors, remember-me, next=, sessions, CSRF."""
 
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -204,3 +206,91 @@ def test_a_wrong_password_after_a_right_one_keeps_the_first_session(client, user
     assert erin.login_count == 1
     assert [a.reason for a in attempts(db)] == ["ok", "bad_credentials"]
     assert session.id == attempts(db)[0].session_id
+
+
+# The pipeline's timing: what is written while the password is checked, and when.
+
+CHECK_SECONDS = 0.3
+
+
+@pytest.fixture
+def slow_checks(monkeypatch):
+    """Password checks that take 0.3 s, with fresh duration estimates; returns the moments
+    each check ended and each sign-in wrote its rollup rows."""
+    from webapp.services import auth, passwords
+
+    real_check, real_count = passwords._check, auth.count_attempt
+    moments = {"check_ended": [], "rollups_written": []}
+
+    def slow_check(*args):
+        time.sleep(CHECK_SECONDS)
+        try:
+            return real_check(*args)
+        finally:
+            moments["check_ended"].append(time.perf_counter())
+
+    def count_attempt(ctx):
+        moments["rollups_written"].append(time.perf_counter())
+        real_count(ctx)
+
+    monkeypatch.setattr(passwords, "_check", slow_check)
+    monkeypatch.setattr(passwords, "CHECKS", passwords.Recent())
+    monkeypatch.setattr(auth, "ROLLUP_WRITES", passwords.Recent())
+    monkeypatch.setattr(auth, "count_attempt", count_attempt)
+    return moments
+
+
+def _rows_wait(monkeypatch, wait: bool) -> None:
+    from webapp.services import auth
+
+    monkeypatch.setattr(auth, "shared_rows_wait", lambda: wait)
+
+
+def test_a_single_write_lock_takes_the_rollups_while_the_password_is_checked(
+    client, user_factory, slow_checks, monkeypatch
+):
+    _rows_wait(monkeypatch, False)  # SQLite: one write lock, held from the first write anyway
+    user_factory(email="fay@example.com")
+    assert login(client, "fay@example.com").status_code == 302
+    [written], [ended] = slow_checks["rollups_written"], slow_checks["check_ended"]
+    assert written < ended
+
+
+def test_row_locks_take_the_shared_rollups_as_the_check_ends(
+    client, user_factory, slow_checks, monkeypatch, db
+):
+    from webapp.models import LoginStat
+    from webapp.services import auth
+
+    _rows_wait(monkeypatch, True)  # a server database: every sign-in shares everyone's rows
+    user_factory(email="gil@example.com")
+    # Nothing known yet about how long checks and writes take: the rows wait for the verdict.
+    assert login(client, "gil@example.com").status_code == 302
+    assert slow_checks["rollups_written"][0] >= slow_checks["check_ended"][0]
+    # Now the check is known to take 0.3 s: the rows go in 0.1 s before it should end.
+    monkeypatch.setattr(auth, "_lead", lambda: 0.1)
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/dashboard/")})
+    began = time.perf_counter()
+    assert login(client, "gil@example.com").status_code == 302
+    written, ended = slow_checks["rollups_written"][1], slow_checks["check_ended"][1]
+    assert began + 0.1 < written < ended
+    # A wrong password undoes them with the rest of the sign-in, and counts one failure.
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/dashboard/")})
+    assert login(client, "gil@example.com", "wrong-password").status_code == 200
+    assert len(slow_checks["rollups_written"]) == 3  # the speculative write, rolled back
+    rows = db.session.execute(select(LoginStat.successes, LoginStat.failures)).all()
+    assert sum(r.successes for r in rows) == 4 and sum(r.failures for r in rows) == 2
+
+
+def test_recent_durations_median():
+    from webapp.services.passwords import Recent
+
+    recent = Recent(size=3)
+    assert recent.median() is None
+    for seconds in (5.0, 1.0, 3.0, 2.0):  # the first falls out
+        recent.add(seconds)
+    assert recent.median() == 2.0
+    recent = Recent()
+    recent.add(1.0)
+    recent.add(2.0)
+    assert recent.median() == 1.5

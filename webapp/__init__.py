@@ -99,7 +99,8 @@ def _finish_config(app: Flask) -> None:
         uri += ("&" if "?" in uri else "?") + "charset=utf8mb4"
     cfg["SQLALCHEMY_DATABASE_URI"] = uri
     options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    options.setdefault("pool_pre_ping", True)
+    if not uri.startswith("sqlite"):  # a file cannot drop the connection; a server can
+        options.setdefault("pool_pre_ping", True)
     if uri.startswith("mysql"):
         options.setdefault("pool_recycle", 280)
         # No gap locks on searches: a locking read of a missing lockout record then blocks

@@ -19,6 +19,13 @@ from webapp.models import LoginLockout, User
 ESCALATION_MEMORY = timedelta(hours=24)
 
 
+def _wait(locked_until: datetime | None, now: datetime) -> int:
+    """Seconds until a lock ends, or 0 when not locked."""
+    if locked_until is None or locked_until <= now:
+        return 0
+    return max(1, math.ceil((locked_until - now).total_seconds()))
+
+
 @dataclass
 class LockState:
     """The row-locked lockout record for one email during an attempt."""
@@ -27,29 +34,41 @@ class LockState:
 
     def retry_after(self, now: datetime) -> int:
         """Seconds until the lock ends, or 0 when not locked."""
-        if self.row is None or self.row.locked_until is None or self.row.locked_until <= now:
-            return 0
-        return max(1, math.ceil((self.row.locked_until - now).total_seconds()))
+        return _wait(self.row.locked_until if self.row is not None else None, now)
+
+
+@dataclass
+class Peek:
+    """What a first, unlocked look finds for an email: enough to refuse a locked email at
+    once, or to start checking the password."""
+
+    user_id: int | None
+    password_hash: str | None
+    locked_until: datetime | None
+
+    def retry_after(self, now: datetime) -> int:
+        """Seconds until the lock ends, or 0 when not locked."""
+        return _wait(self.locked_until, now)
 
 
 def _enabled() -> bool:
     return bool(current_app.config["LOCKOUT_ENABLED"])
 
 
-def peek(email: str) -> tuple[LockState, User | None]:
-    """The email's lockout record and account, read in one statement without locking:
-    enough to refuse a locked email at once, or to start checking the password."""
-    row, user = db.session.execute(
-        _peek_statement(), {"email": email}, execution_options={"populate_existing": True}
+def peek(email: str) -> Peek:
+    """The account's id and hash and the email's lock, in one plain read of three columns:
+    it runs before argon2 can start, so it builds no ORM objects."""
+    user_id, password_hash, locked_until = db.session.execute(
+        _peek_statement(), {"email": email}
     ).one()
-    return LockState(row if _enabled() else None), user
+    return Peek(user_id, password_hash, locked_until if _enabled() else None)
 
 
 @lru_cache(maxsize=1)
 def _peek_statement():
     email = select(bindparam("email", type_=String).label("email")).subquery()
     return (
-        select(LoginLockout, User)
+        select(User.id, User.password_hash, LoginLockout.locked_until)
         .select_from(email)
         .outerjoin(User, User.email == email.c.email)
         .outerjoin(LoginLockout, LoginLockout.email == email.c.email)
@@ -65,8 +84,11 @@ def acquire(email: str) -> tuple[LockState, User | None]:
     transaction of its own, so callers must not have pending writes). SQLite ignores
     FOR UPDATE, so an upsert takes the database write lock first.
     """
-    if not _enabled():
-        return peek(email)  # no record to lock; just the account, read afresh
+    if not _enabled():  # no record to lock; just the account, read afresh
+        user = db.session.execute(
+            select(User).where(User.email == email), execution_options={"populate_existing": True}
+        ).scalar_one_or_none()
+        return LockState(None), user
     dialect = db.session.get_bind().dialect.name
     touch, read = _statements(dialect)
     if touch is not None:

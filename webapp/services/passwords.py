@@ -7,7 +7,10 @@ import hashlib
 import os
 import re
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
@@ -49,7 +52,52 @@ def verify_password(password_hash: str | None, password: str) -> tuple[bool, boo
     return _verify(*_hashing(), password_hash, password)
 
 
-def verify_later(password_hash: str | None, password: str) -> Future[tuple[bool, bool]]:
+class Recent:
+    """The median of the last few durations of something, in seconds (process-local)."""
+
+    def __init__(self, size: int = 15) -> None:
+        self._values: deque[float] = deque(maxlen=size)
+
+    def add(self, seconds: float) -> None:
+        """Remember one duration."""
+        self._values.append(seconds)
+
+    def median(self) -> float | None:
+        """The median, or None before the first one."""
+        values = sorted(list(self._values))  # list() copies under the GIL: threads add
+        if not values:
+            return None
+        middle = len(values) // 2
+        return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+CHECKS = Recent()  # how long argon2 checks take in this process
+
+
+@dataclass
+class PendingCheck:
+    """A password check running on a worker thread."""
+
+    future: Future[tuple[bool, bool]]
+    started_at: float  # time.perf_counter() as argon2 began
+
+    def result(self) -> tuple[bool, bool]:
+        """(ok, needs_rehash), once the check ends."""
+        return self.future.result()
+
+    def wait_until_left(self, seconds: float | None) -> None:
+        """Block until about `seconds` of the check are left, judged by the recent checks,
+        or until it ends; to its end when either duration is not known yet."""
+        typical = CHECKS.median()
+        if seconds is None or typical is None:
+            wait([self.future])
+            return
+        left = self.started_at + typical - seconds - time.perf_counter()
+        if left > 0:
+            wait([self.future], timeout=left)
+
+
+def verify_later(password_hash: str | None, password: str) -> PendingCheck:
     """verify_password on a worker thread. argon2 releases the GIL, so the caller can prepare
     what a right password needs while the hash is checked."""
     ph, dummy = _hashing()
@@ -58,7 +106,7 @@ def verify_later(password_hash: str | None, password: str) -> Future[tuple[bool,
     # Hand over the GIL until the worker is inside argon2, or it may not start before the
     # caller blocks: Python would let the caller run on for a whole switch interval.
     started.wait()
-    return future
+    return PendingCheck(future, time.perf_counter())
 
 
 def _verify(
@@ -70,6 +118,16 @@ def _verify(
 ) -> tuple[bool, bool]:
     if started is not None:
         started.set()
+    begun = time.perf_counter()
+    try:
+        return _check(ph, dummy, password_hash, password)
+    finally:
+        CHECKS.add(time.perf_counter() - begun)
+
+
+def _check(
+    ph: PasswordHasher, dummy: str, password_hash: str | None, password: str
+) -> tuple[bool, bool]:
     if not password_hash:
         with contextlib.suppress(VerificationError):
             ph.verify(dummy, password)

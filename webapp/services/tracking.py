@@ -251,10 +251,21 @@ def insert_attempt(ctx: AttemptContext) -> dict:
 
 
 def count_attempt(ctx: AttemptContext) -> None:
-    """Add the attempt's rollup increments (rows every sign-in shares: keep these last)."""
+    """Add the attempt's rollup increments (everyone's rows are shared: write those last)."""
     batch = RollupBatch()
     batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
     batch.write()
+
+
+def shared_rows_wait() -> bool:
+    """Whether a sign-in's rollup rows wait for the end of its password check.
+
+    A server database locks rows one by one, and every sign-in shares everyone's rows:
+    holding them while argon2 runs would queue all sign-ins behind one another. SQLite has
+    one write lock for the whole database, which a sign-in holds from its first write to its
+    commit anyway.
+    """
+    return db.session.get_bind().dialect.name != "sqlite"
 
 
 def count_login(user: User, ip: str, when: datetime) -> None:
