@@ -66,10 +66,7 @@ def token():
     except ApiError:
         ctx.finish("invalid_input")
         raise
-    result = auth.password_login(email, password, ctx, kind="api")
-    if result.status == "ok":
-        # Built before the commit, which would expire the user and cost a reload.
-        body = login_payload(result.user, api_tokens.public(result.tokens))
+    result = auth.password_login(email, password, ctx, kind="api", respond=_signed_in)
     db.session.commit()
     if result.status == "locked":
         raise ApiError(
@@ -84,7 +81,13 @@ def token():
         raise ApiError(400, {"detail": ["email_not_verified"]})
     if result.status != "ok":
         raise ApiError(400, {"non_field_errors": ["no_active_account"]})
-    return with_cookies(body, result.tokens)
+    return result.response
+
+
+def _signed_in(result: auth.LoginResult):
+    """The answer to a sign-in, built while the password is checked (and before the commit,
+    which would expire the user and cost a reload)."""
+    return with_cookies(login_payload(result.user, api_tokens.public(result.tokens)), result.tokens)
 
 
 def _login_fields(data: dict) -> tuple[str, str]:

@@ -20,6 +20,14 @@ def _landing(next_url: str | None = None):
     return redirect(safe_next_url(next_url) or url_for("dashboard.index"))
 
 
+def _signed_in(result: auth.LoginResult, next_url: str | None):
+    """The redirect after a sign-in, with the JWT cookies for the page's JS widgets (the same
+    session); built while the password is checked."""
+    response = _landing(next_url)
+    api_tokens.set_cookies(response, result.tokens)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
 def login():
@@ -34,18 +42,18 @@ def login():
     if form.validate_on_submit() and password is not None:
         ctx = current_attempt()
         result = auth.password_login(
-            form.email.data, password, ctx, remember=bool(form.remember.data)
+            form.email.data,
+            password,
+            ctx,
+            remember=bool(form.remember.data),
+            respond=lambda signed_in: _signed_in(signed_in, form.next.data),
         )
         db.session.commit()
         if result.status == "ok":
-            next_url = form.next.data
             session.clear()
             login_user(result.user, remember=bool(form.remember.data))
             flash(f"Welcome back, {result.user.display_name}.", "success")
-            response = _landing(next_url)
-            # JWT cookies too, for the page's JS widgets (the same session).
-            api_tokens.set_cookies(response, result.tokens)
-            return response
+            return result.response
         if result.status == "locked":
             minutes = math.ceil(result.retry_after / 60)
             flash(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
@@ -78,10 +80,27 @@ class LoginResult:
     session: UserSession | None = None
     retry_after: int = 0
     tokens: dict[str, str] | None = None  # the session's JWT pair (web pages' widgets too)
+    response: Any = None  # the caller's answer to a sign-in (SignInOptions.respond)
+
+
+@dataclass(frozen=True)
+class SignInOptions:
+    """What a sign-in opens (a remembered session? web or api?) and how its caller answers:
+    `respond(result)` builds that answer while the hash is checked."""
+
+    remember: bool = False
+    kind: str = "web"
+    respond: Callable[[LoginResult], Any] | None = None
 
 
 def password_login(
-    email: str, password: str, ctx: AttemptContext, *, remember: bool = False, kind: str = "web"
+    email: str,
+    password: str,
+    ctx: AttemptContext,
+    *,
+    remember: bool = False,
+    kind: str = "web",
+    respond: Callable[[LoginResult], Any] | None = None,
 ) -> LoginResult:
     """Run the pipeline for an email and password; the attempt row joins the same transaction.
 
@@ -91,15 +110,18 @@ def password_login(
     refusal rolls the request's transaction back, so callers must not have pending writes
     of their own.
     The request hook writes the attempt row instead if this transaction never commits.
+    `respond(result)` builds the caller's answer to a sign-in while the hash is checked; it
+    is thrown away if the password was wrong.
     """
-    result = _password_pipeline(email, password, ctx, remember=remember, kind=kind)
+    how = SignInOptions(remember, kind, respond)
+    result = _password_pipeline(email, password, ctx, how)
     if result.status != "ok":  # 7. record the attempt (a sign-in recorded it already)
         record_attempt(ctx)
     return result
 
 
 def _password_pipeline(
-    email: str, password: str, ctx: AttemptContext, *, remember: bool, kind: str
+    email: str, password: str, ctx: AttemptContext, how: SignInOptions
 ) -> LoginResult:
     email = normalise_email(email)
     ctx.email = email
@@ -115,7 +137,7 @@ def _password_pipeline(
     if locked := _refuse_if_locked(state, ctx, user):  # by a parallel attempt meanwhile
         return locked
     if user is not None and user.password_hash == checked and user.is_active and user.is_verified:
-        signed_in = _sign_in(user, state, ctx, verdict, remember=remember, kind=kind)  # 4-7
+        signed_in = _sign_in(user, state, ctx, how, verdict)  # 4-7 meanwhile
         ok, needs_rehash = verdict.result()
         if ok:
             if needs_rehash:
@@ -123,7 +145,7 @@ def _password_pipeline(
             return signed_in
     else:
         ok = verdict.result()[0]
-    return _refuse(email, ok, checked, ctx, remember=remember, kind=kind)
+    return _refuse(email, ok, checked, ctx, how)
 
 
 def _refuse_if_locked(
@@ -136,27 +158,25 @@ def _refuse_if_locked(
     return LoginResult("locked", user, retry_after=wait)
 
 
-# How long a sign-in's rollup upserts take lately: they start a little earlier than that
-# before the check ends.
+# How long a sign-in's rollup upserts take lately: they start twice that long before the
+# check should end, so they are done before it is.
 ROLLUP_WRITES = Recent()
 
 
 def _lead() -> float | None:
     typical = ROLLUP_WRITES.median()
-    return None if typical is None else 1.5 * typical
+    return None if typical is None else 2 * typical
 
 
 def _sign_in(
     user: User,
     state: lockout.LockState,
     ctx: AttemptContext,
+    how: SignInOptions,
     verdict: PendingCheck | None = None,
-    *,
-    remember: bool,
-    kind: str,
 ) -> LoginResult:
-    """Clear the lockout, open the session with its tokens, count the login, and record the
-    attempt, while the hash is checked (the verdict), or after it.
+    """Clear the lockout, open the session with its tokens, count the login, record the
+    attempt and build the answer, while the hash is checked (the verdict), or after it.
 
     The rows of this account go in at once: nobody waits on them. Everyone's rollup rows are
     shared by every sign-in. Where rows are locked one by one, they go in as the check is
@@ -165,19 +185,21 @@ def _sign_in(
     held from the first write to the commit anyway.
     """
     lockout.clear(state, forget_level=True)
-    session = open_session(user, ctx.ip, ctx.user_agent, remember=remember, kind=kind)
+    session = open_session(user, ctx.ip, ctx.user_agent, remember=how.remember, kind=how.kind)
     count_login(user, ctx.ip, utcnow())
     db.session.flush()
     ctx.session_id = session.id
     ctx.finish("ok", user=user, success=True)
     insert_attempt(ctx)
-    tokens = api_tokens.issue_pair(session)
+    result = LoginResult("ok", user, session, tokens=api_tokens.issue_pair(session))
+    if how.respond is not None:
+        result.response = how.respond(result)
     if verdict is not None and shared_rows_wait():
         verdict.wait_until_left(_lead())
     begun = time.perf_counter()
     count_attempt(ctx)
     ROLLUP_WRITES.add(time.perf_counter() - begun)
-    return LoginResult("ok", user, session, tokens=tokens)
+    return result
 
 
 def _refuse(
@@ -185,9 +207,7 @@ def _refuse(
     ok: bool,
     checked: str | None,
     ctx: AttemptContext,
-    *,
-    remember: bool,
-    kind: str,
+    how: SignInOptions,
 ) -> LoginResult:
     """Everything but a sign-in: undo what was prepared, lock the lockout record again and
     decide on fresh rows. Every refusal takes this path, whatever its reason, so a wrong
@@ -210,7 +230,7 @@ def _refuse(
         ctx.finish("unverified", user=user)
         return LoginResult("unverified", user)
     # The account was activated or verified while its password was checked.
-    return _sign_in(user, state, ctx, remember=remember, kind=kind)
+    return _sign_in(user, state, ctx, how)
 
 
 def _announce_lockout(email: str, user: User | None, ip: str, seconds: int) -> None:

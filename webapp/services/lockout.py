@@ -58,7 +58,8 @@ def _enabled() -> bool:
 def peek(email: str) -> Peek:
     """The account's id and hash and the email's lock, in one plain read of three columns:
     it runs before argon2 can start, so it builds no ORM objects."""
-    user_id, password_hash, locked_until = db.session.execute(
+    connection = db.session.connection()  # Core on the session's connection: no ORM layer
+    user_id, password_hash, locked_until = connection.execute(
         _peek_statement(), {"email": email}
     ).one()
     return Peek(user_id, password_hash, locked_until if _enabled() else None)
@@ -66,12 +67,13 @@ def peek(email: str) -> Peek:
 
 @lru_cache(maxsize=1)
 def _peek_statement():
+    users, lockouts = User.__table__, LoginLockout.__table__
     email = select(bindparam("email", type_=String).label("email")).subquery()
     return (
-        select(User.id, User.password_hash, LoginLockout.locked_until)
+        select(users.c.id, users.c.password_hash, lockouts.c.locked_until)
         .select_from(email)
-        .outerjoin(User, User.email == email.c.email)
-        .outerjoin(LoginLockout, LoginLockout.email == email.c.email)
+        .outerjoin(users, users.c.email == email.c.email)
+        .outerjoin(lockouts, lockouts.c.email == email.c.email)
     )
 
 
