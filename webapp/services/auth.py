@@ -158,14 +158,15 @@ def _refuse_if_locked(
     return LoginResult("locked", user, retry_after=wait)
 
 
-# How long a sign-in's rollup upserts take lately: they start twice that long before the
-# check should end, so they are done before it is.
+# How long a sign-in's rollup upserts take lately. They start one and a half times that long
+# before the check should end: measured on MariaDB, a sign-in then takes 4.3 ms beyond
+# argon2 instead of 6.3 ms, and holds everyone's rows for 3.2 ms instead of 2.3 ms (medians).
 ROLLUP_WRITES = Recent()
 
 
 def _lead() -> float | None:
     typical = ROLLUP_WRITES.median()
-    return None if typical is None else 2 * typical
+    return None if typical is None else 1.5 * typical
 
 
 def _sign_in(
@@ -180,9 +181,9 @@ def _sign_in(
 
     The rows of this account go in at once: nobody waits on them. Everyone's rollup rows are
     shared by every sign-in. Where rows are locked one by one, they go in as the check is
-    about to end, so their locks are held about as briefly as if they waited for the
-    verdict, and the verdict finds nothing left to write. SQLite's single write lock is
-    held from the first write to the commit anyway.
+    about to end: their locks are held not much longer than if they waited for the verdict,
+    and the verdict finds nothing left to write. SQLite's single write lock is held from the
+    first write to the commit anyway.
     """
     lockout.clear(state, forget_level=True)
     session = open_session(user, ctx.ip, ctx.user_agent, remember=how.remember, kind=how.kind)
