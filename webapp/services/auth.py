@@ -159,8 +159,9 @@ def _refuse_if_locked(
 
 
 # How long a sign-in's rollup upserts take lately. They start one and a half times that long
-# before the check should end: measured on MariaDB, a sign-in then takes 4.3 ms beyond
-# argon2 instead of 6.3 ms, and holds everyone's rows for 3.2 ms instead of 2.3 ms (medians).
+# before the check should end. bench/rollup_lead.py on MariaDB: a sign-in then takes 4.1-4.5 ms
+# beyond argon2 instead of 5.5-6.1 ms, and holds everyone's rows for 3.0-3.4 ms instead of
+# 2.2-2.5 ms (medians).
 ROLLUP_WRITES = Recent()
 
 
