@@ -126,9 +126,14 @@ class Config:
     JWT_COOKIE_SAMESITE = "Lax"
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_DAYS", 7))
+    # Parallel refreshes of one single-page app send the same token: the previous token still
+    # refreshes its session this long after it was rotated.
+    REFRESH_REUSE_GRACE_SECONDS = env_int("REFRESH_REUSE_GRACE_SECONDS", 30)
     JWT_REFRESH_COOKIE_PATH = "/api/user/"
     JWT_ALGORITHM = "HS256"
     RSA_PRIVATE_KEY_PATH = env_str("RSA_PRIVATE_KEY_PATH")
+    # An external front end (the React client) that serves the verify and reset pages.
+    FRONTEND_BASE_URL = env_str("FRONTEND_BASE_URL")
     CORS_ORIGINS = [o.strip() for o in (env_str("CORS_ORIGINS", "") or "").split(",") if o.strip()]
     ATTEMPT_RETENTION_DAYS = env_int("ATTEMPT_RETENTION_DAYS", 365)
     MEDIA_ROOT = env_str("MEDIA_ROOT")  # uploaded avatars; default instance/media

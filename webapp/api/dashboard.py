@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.models import User
 from webapp.services import analytics, reports, roles
 from webapp.services.analytics import EVERYONE, AnalyticsError, Scope, Window
+from webapp.services.charts import FAILURE, NEUTRAL, SUCCESS, chart_data, ratio_data
 
 ROLE_403 = {"error": "Admin permissions required to filter by role."}
 IDS_403 = {"error": "Only admin users can specify user IDs."}
@@ -23,15 +24,18 @@ def _bad(exc: AnalyticsError):
     return ApiError(400, {"error": str(exc)})
 
 
-def _window() -> Window:
+def _window(*, all_time: bool = False, accounts: bool = False) -> Window:
+    """The request's window; with all_time, no dates at all means everything recorded
+    (charts keep their 30 days)."""
+    start, end = request.args.get("start_date"), request.args.get("end_date")
+    tz = analytics.viewer_timezone(get_current_user())
     try:
-        return analytics.parse_window(
-            request.args.get("start_date"),
-            request.args.get("end_date"),
-            analytics.viewer_timezone(get_current_user()),
-        )
+        window = analytics.parse_window(start, end, tz)
     except AnalyticsError as exc:
         raise _bad(exc) from None
+    if all_time and not start and not end:
+        return analytics.all_time_window(tz, accounts=accounts)
+    return window
 
 
 def _ids_param() -> list[str]:
@@ -81,7 +85,8 @@ def stats_body(stats: dict) -> dict:
 def stats(user_id: int | None = None):
     """Totals, success rate, last login, weekly/monthly successes and the trend."""
     subject = _subject(user_id)
-    return jsonify(stats_body(analytics.stats(Scope.of(subject.id), _window())))
+    window = _window(all_time=True)
+    return jsonify(stats_body(analytics.stats(Scope.of(subject.id), window)))
 
 
 def activity_item(row: dict, names: dict[int, str]) -> dict:
@@ -119,7 +124,8 @@ def login_activity(user_id: int | None = None):
     """A page of your (or, for staff, anyone's) attempts."""
     subject = _subject(user_id)
     page, size = page_args(default_size=100)
-    result = analytics.activity(Scope.of(subject.id), _window(), page=page, size=size)
+    window = _window(all_time=True)
+    result = analytics.activity(Scope.of(subject.id), window, page=page, size=size)
     names = {subject.id: subject.username}
     items = [activity_item(r, names) for r in result.items]
     return jsonify(page_body(result.count, result.page, result.size, items))
@@ -149,11 +155,6 @@ def _chart_scope() -> tuple[Window, Scope, bool]:
     return window, Scope.of(viewer.id), False
 
 
-def chart(labels: list, *datasets: tuple[str, list]) -> dict:
-    """Chart.js-style ChartData."""
-    return {"labels": labels, "datasets": [{"label": n, "data": d} for n, d in datasets]}
-
-
 @bp.route("/user/dashboard/charts/trends/")
 @api_auth()
 @doc(
@@ -169,10 +170,10 @@ def chart_trends():
     suffix = " (Combined)" if several else ""
     return jsonify(
         {
-            "login_trends": chart(
+            "login_trends": chart_data(
                 t["labels"],
-                (f"Successful Logins{suffix}", t["successes"]),
-                (f"Failed Logins{suffix}", t["failures"]),
+                (f"Successful Logins{suffix}", t["successes"], SUCCESS),
+                (f"Failed Logins{suffix}", t["failures"], FAILURE),
             )
         }
     )
@@ -190,7 +191,8 @@ def chart_comparison():
     """Successful sign-ins per week (up to 31 days) or month."""
     window, scope, _ = _chart_scope()
     c = analytics.comparison(scope, window)
-    return jsonify({"login_comparison": chart(c["labels"], ("Login Count", c["successes"]))})
+    counts = chart_data(c["labels"], ("Login Count", c["successes"], NEUTRAL))
+    return jsonify({"login_comparison": counts})
 
 
 @bp.route("/user/dashboard/charts/distribution/")
@@ -210,19 +212,19 @@ def chart_distribution():
     return jsonify(
         {
             "login_distribution": {
-                "success_ratio": chart(
-                    ["Successful", "Failed"], ("Logins", [ratio["successful"], ratio["failed"]])
+                "success_ratio": ratio_data(ratio["successful"], ratio["failed"]),
+                "user_agents": chart_data(
+                    [a for a, _ in agents], ("Attempts", [n for _, n in agents], NEUTRAL)
                 ),
-                "user_agents": chart([a for a, _ in agents], ("Attempts", [n for _, n in agents])),
-                "hour_of_day": chart(
+                "hour_of_day": chart_data(
                     [f"{h:02d}" for h in range(24)],
-                    ("Successful", d["hour_of_day"]["successes"]),
-                    ("Failed", d["hour_of_day"]["failures"]),
+                    ("Successful", d["hour_of_day"]["successes"], SUCCESS),
+                    ("Failed", d["hour_of_day"]["failures"], FAILURE),
                 ),
-                "day_of_week": chart(
+                "day_of_week": chart_data(
                     d["day_of_week"]["labels"],
-                    ("Successful", d["day_of_week"]["successes"]),
-                    ("Failed", d["day_of_week"]["failures"]),
+                    ("Successful", d["day_of_week"]["successes"], SUCCESS),
+                    ("Failed", d["day_of_week"]["failures"], FAILURE),
                 ),
             }
         }
@@ -264,7 +266,7 @@ def _admin_selection():
 )
 def admin_dashboard():
     """Totals for the selected users (or everyone), newest attempts, new users per month."""
-    window = _window()
+    window = _window(all_time=True, accounts=True)
     selection = _admin_selection()
     users_query = selection if selection is not None else select(User)
     total_users = db.session.scalar(select(func.count()).select_from(users_query.subquery()))
@@ -273,7 +275,7 @@ def admin_dashboard():
     else:
         scope = Scope.of(*db.session.execute(select(selection.subquery().c.id)).scalars())
     totals = analytics.stats(scope, window)
-    recent = analytics.activity(scope, window, size=10).items
+    recent = analytics.newest_attempts(scope, window, 10)
     names = _names(recent)
     return jsonify(
         {
@@ -296,24 +298,22 @@ def admin_dashboard():
     responses={200: "AdminCharts", 400: "Error", 403: "Forbidden"},
 )
 def admin_charts():
-    """Successful sign-ins per month, daily activity and the success ratio, for everyone."""
+    """New accounts per month, daily activity and the success ratio, for everyone."""
     window = _window()
-    stats = analytics.stats(EVERYONE, window)
+    growth = analytics.user_growth(window)
     t = analytics.trends(EVERYONE, window)
     return jsonify(
         {
             "admin_charts": {
-                "user_growth": chart(
-                    list(stats["monthly"]), ("Successful Logins", list(stats["monthly"].values()))
+                "user_growth": chart_data(
+                    list(growth), ("New Users", list(growth.values()), NEUTRAL)
                 ),
-                "login_activity": chart(
+                "login_activity": chart_data(
                     t["labels"],
-                    ("Successful Logins", t["successes"]),
-                    ("Failed Logins", t["failures"]),
+                    ("Successful Logins", t["successes"], SUCCESS),
+                    ("Failed Logins", t["failures"], FAILURE),
                 ),
-                "success_ratio": chart(
-                    ["Successful", "Failed"], ("Logins", [stats["successful"], stats["failed"]])
-                ),
+                "success_ratio": ratio_data(sum(t["successes"]), sum(t["failures"])),
             }
         }
     )
@@ -330,7 +330,7 @@ def admin_charts():
 )
 def admin_users_stats():
     """{"<id>": stats} for user_ids[] or all active/inactive users, in constant queries."""
-    window = _window()
+    window = _window(all_time=True)
     active = {"true": True, "false": False}.get(request.args.get("is_active", ""))
     if request.args.get("is_active") and active is None:
         raise ApiError(400, {"error": 'is_active must be "true" or "false".'})
@@ -338,7 +338,7 @@ def admin_users_stats():
         ids = analytics.parse_user_ids(_ids_param())
     except AnalyticsError as exc:
         raise _bad(exc) from None
-    query = analytics.user_selection(user_ids=ids, active=None if ids else active)
+    query = analytics.user_selection(user_ids=ids, active=active)
     return jsonify(
         {str(uid): stats_body(s) for uid, s in analytics.batch_full_stats(query, window).items()}
     )
@@ -365,18 +365,15 @@ def report_download():
         raise ApiError(400, {"error": 'mode must be "individual" or "grouped".'})
     selected = request.args.get("selected_user_id")
     if roles.is_staff(viewer):
-        if selected:
-            if not selected.isdigit() or db.session.get(User, int(selected)) is None:
-                raise ApiError(400, {"error": analytics.IDS_MISSING_ERROR})
+        if selected and (not selected.isdigit() or db.session.get(User, int(selected)) is None):
+            raise ApiError(400, {"error": analytics.IDS_MISSING_ERROR})
+        # A grouped report holds the whole selection; selected_user_id only marks one of it.
+        query = _admin_selection()
+        if selected and (mode == "individual" or query is None):
             query = analytics.user_selection(user_ids=[int(selected)])
-        else:
-            query = _admin_selection()
-            if query is None:
-                query = (
-                    analytics.user_selection()
-                    if mode == "grouped"
-                    else analytics.user_selection(me_id=viewer.id)
-                )
+        elif query is None:
+            everyone = mode == "grouped"
+            query = analytics.user_selection(me_id=None if everyone else viewer.id)
     else:
         asks_others = (
             mode == "grouped"
@@ -388,7 +385,8 @@ def report_download():
         if asks_others:
             raise ApiError(403, PERMISSION_DENIED)
         query = analytics.user_selection(me_id=viewer.id)
-    body = reports.build_report(query.limit(1000), window, grouped=mode == "grouped")
+    mark = int(selected) if selected else None
+    body = reports.build_report(query.limit(1000), window, grouped=mode == "grouped", selected=mark)
     filename = reports.report_filename(window, mode)
     return Response(
         body,

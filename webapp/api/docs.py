@@ -25,10 +25,13 @@ CHART = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["label", "data"],
+                "required": ["label", "data", "backgroundColor", "borderColor"],
                 "properties": {
                     "label": STR,
                     "data": {"type": "array", "items": {"type": "number"}},
+                    # One colour, or (pies) one colour per label.
+                    "backgroundColor": {"oneOf": [STR, {"type": "array", "items": STR}]},
+                    "borderColor": {"oneOf": [STR, {"type": "array", "items": STR}]},
                 },
             },
         },

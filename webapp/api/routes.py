@@ -185,6 +185,10 @@ def verify_email():
     data = json_body()
     email = text_field(data, "email", max_length=10_000)
     token_value = text_field(data, "token", max_length=256).strip()
+    given = {"email": email.strip(), "token": token_value}
+    missing = {name: [f"{name}_required"] for name, value in given.items() if not value}
+    if missing:
+        raise ApiError(400, missing)
     if token_value.isdigit() and len(token_value) == 6:
         result = auth.verify_email_code(email, token_value)
     else:

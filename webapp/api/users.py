@@ -80,10 +80,11 @@ def _user_endpoint(target: User):
         db.session.commit()
         avatars.remove_file(avatar_file)
         return "", 204
-    return _update(target, partial=request.method == "PATCH")
+    return _update(target)
 
 
-def _update(target: User, *, partial: bool):
+def _update(target: User):
+    """PUT and PATCH alike are partial updates: only the fields sent change."""
     data = json_body(allow_form=True)
     errors: dict[str, list[str]] = {}
     if (
@@ -93,9 +94,9 @@ def _update(target: User, *, partial: bool):
     ):
         errors["email"] = ["E-mail cannot be changed here; use the account's email change."]
     changes = {k: text_field(data, k, max_length=10_000) for k in PROFILE_FIELDS if k in data}
-    if not partial and "username" not in changes:
-        errors["username"] = ["Username cannot be null"]
     errors.update(accounts.profile_errors(target, changes))
+    if "username" in changes and not changes["username"].strip():
+        errors["username"] = ["Username cannot be null"]
     password = text_field(data, "password", max_length=10_000) if "password" in data else None
     if password is not None:
         if not roles.is_admin(me()):

@@ -28,5 +28,9 @@ class UserSession(db.Model):
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
     # The one refresh token of this session's family that may still be used (rotation).
     refresh_jti: Mapped[str | None] = mapped_column(String(64))
+    # The token it replaced, and when: parallel refreshes of a single-page app may still use
+    # that one within REFRESH_REUSE_GRACE_SECONDS.
+    previous_refresh_jti: Mapped[str | None] = mapped_column(String(64))
+    rotated_at = mapped_column(Timestamp)
 
     user = relationship("User", lazy="joined")

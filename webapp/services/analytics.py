@@ -72,6 +72,7 @@ class Window:
     end: date
     tz: ZoneInfo
     explicit: bool = True  # False when no date was given (the default window)
+    all_time: bool = False  # no date given where that means everything recorded
 
     @property
     def days(self) -> int:
@@ -91,7 +92,7 @@ class Window:
     def shifted(self, days: int) -> Window:
         """The same-length window moved by a number of days."""
         delta = timedelta(days=days)
-        return Window(self.start + delta, self.end + delta, self.tz, self.explicit)
+        return Window(self.start + delta, self.end + delta, self.tz, self.explicit, self.all_time)
 
 
 def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
@@ -139,6 +140,34 @@ def parse_window(
     if (end - start).days + 1 > MAX_DAYS:
         raise AnalyticsError(f"The date range can cover at most {MAX_DAYS} days.")
     return Window(start, end, tz)
+
+
+def all_time_window(tz: ZoneInfo, *, accounts: bool = False, now: datetime | None = None) -> Window:
+    """Every day with a recorded attempt (and, with accounts, a created account) up to today.
+
+    Read from the everyone rollup row's first and last buckets (two primary-key lookups), so
+    it costs the same however many attempts exist; purged attempts keep their rollups.
+    """
+    first, last = db.session.execute(
+        select(func.min(LoginStat.bucket_start), func.max(LoginStat.bucket_start)).where(
+            LoginStat.user_key == EVERYONE_KEY
+        )
+    ).one()
+    if accounts:
+        oldest = db.session.scalar(select(func.min(User.created_at)))
+        first = min(d for d in (first, oldest) if d) if first or oldest else None
+    today = today_in(tz, now)
+    start = min(today, today_in(tz, first)) if first else today
+    end = max(today, today_in(tz, last)) if last else today
+    return Window(start, end, tz, explicit=False, all_time=True)
+
+
+def trend_windows(tz: ZoneInfo, *, now: datetime | None = None) -> tuple[Window, Window]:
+    """The 30 days before the last 30, and the last 30 (today included): the trend's halves
+    when no date is given."""
+    today = today_in(tz, now)
+    last = Window(today - timedelta(days=DEFAULT_DAYS - 1), today, tz, explicit=False)
+    return last.shifted(-DEFAULT_DAYS), last
 
 
 @dataclass(frozen=True)
@@ -385,7 +414,9 @@ def stats(scope: Scope, window: Window, *, now: datetime | None = None) -> dict:
     for day, (s, _f) in zip(window.day_list(), days, strict=True):
         weekly[iso_week(day)] = weekly.get(iso_week(day), 0) + s
         monthly[_month(day)] = monthly.get(_month(day), 0) + s
-    if window.explicit:
+    if window.all_time:
+        first, second = (totals(scope, half)[0] for half in trend_windows(window.tz, now=now))
+    elif window.explicit:
         first = sum(s for s, _f in days[: window.days // 2])
         second = successes - first
     else:
@@ -600,10 +631,10 @@ class ActivityPage:
 
 
 def _activity_query(scope: Scope, window: Window, filters: ActivityFilters):
-    start, end = window.utc_bounds()
-    query = select(LoginAttempt).where(
-        LoginAttempt.created_at >= start, LoginAttempt.created_at < end
-    )
+    query = select(LoginAttempt)
+    if not window.all_time:
+        start, end = window.utc_bounds()
+        query = query.where(LoginAttempt.created_at >= start, LoginAttempt.created_at < end)
     condition = scope.attempt_filter()
     if condition is not None:
         query = query.where(condition)
@@ -628,15 +659,9 @@ def activity(
     filters = (filters or ActivityFilters()).validate()
     size = max(1, min(int(size), 100))
     query = _activity_query(scope, window, filters)
-    if filters.reason or filters.method:
-        count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    else:
-        # The rollups hold the same counts (window bounds are bucket-aligned), at a cost
-        # that grows with the days shown rather than with the attempts stored.
-        successes, failures = totals(scope, window)
-        count = (successes if filters.outcome != "failure" else 0) + (
-            failures if filters.outcome != "success" else 0
-        )
+    # Counted from the rows themselves (an index range over the same filter): the rollups
+    # keep counting attempts that purge removed or an import has not rolled up yet.
+    count = db.session.scalar(query.with_only_columns(func.count())) or 0
     pages = max(1, math.ceil(count / size))
     page = min(max(1, int(page)), pages)
     rows = db.session.execute(
@@ -645,6 +670,15 @@ def activity(
         .offset((page - 1) * size)
     ).scalars()
     return ActivityPage([attempt_dict(a, window.tz) for a in rows], count, page, size)
+
+
+def newest_attempts(scope: Scope, window: Window, limit: int = 10) -> list[dict]:
+    """The newest attempts of a scope in a window, without counting them all."""
+    query = _activity_query(scope, window, ActivityFilters())
+    rows = db.session.execute(
+        query.order_by(LoginAttempt.created_at.desc(), LoginAttempt.id.desc()).limit(limit)
+    ).scalars()
+    return [attempt_dict(a, window.tz) for a in rows]
 
 
 def activity_rows(
@@ -867,12 +901,14 @@ def user_selection(
     active: bool | None = None,
     search: str | None = None,
 ):
-    """A select of users: me, then user_ids, then role (admin = staff or admin), then active."""
+    """A select of users: me, then user_ids, then role (admin = staff or admin); active
+    narrows user_ids and role alike."""
     query = select(User).order_by(User.id)
     if me_id is not None:
         return query.where(User.id == me_id)
     if user_ids:
-        return query.where(User.id.in_(user_ids))
+        query = query.where(User.id.in_(user_ids))
+        return query if active is None else query.where(User.is_active.is_(active))
     if role:
         if role not in ("admin", "regular"):
             raise AnalyticsError(ROLE_ERROR)
@@ -918,13 +954,17 @@ def batch_full_stats(users_query, window: Window) -> dict[int, dict]:
     weeks, week_edges = _spans(window, iso_week)
     months, month_edges = _spans(window, _month)
     spans = [week_edges, month_edges]
-    if window.explicit:
+    if window.all_time:
+        before, last = trend_windows(window.tz)
+        spans.append([before.utc_bounds()[0], *last.utc_bounds()])
+    elif window.explicit:
         start, end = window.utc_bounds()
         middle = local_midnight_utc(window.start + timedelta(days=window.days // 2), window.tz)
         spans.append([start, middle, end])
+    halves = window.explicit or window.all_time
     result = {}
-    for uid, row, sums in _batch(users_query, window, spans, previous=not window.explicit):
-        if window.explicit:
+    for uid, row, sums in _batch(users_query, window, spans, previous=not halves):
+        if halves:
             first, second = sums[-2:]
         else:
             first, second = sums.pop(0), row["successful"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
@@ -78,14 +79,16 @@ def public(tokens: dict[str, str]) -> dict[str, str]:
     return {"access": tokens["access"], "refresh": tokens["refresh"]}
 
 
-def rotate(claims: dict) -> dict[str, str]:
-    """Swap a refresh token for a new pair; a second use of any token revokes the session.
+def rotate(claims: dict, *, now: datetime | None = None) -> dict[str, str]:
+    """Swap a refresh token for a new pair; a second use of a token revokes the session,
+    unless it is the token rotated away less than REFRESH_REUSE_GRACE_SECONDS ago.
 
-    The compare-and-set UPDATE lets exactly one of several parallel refreshes win.
+    The compare-and-set UPDATE lets exactly one of several parallel refreshes win; the
+    others, inside the grace window, get the session's current pair.
     """
     session_id, jti = claims.get("sid"), claims.get("jti")
     new_jti = uuid.uuid4().hex
-    now = utcnow()
+    now = now or utcnow()
     won = db.session.execute(
         update(UserSession)
         .where(
@@ -96,15 +99,44 @@ def rotate(claims: dict) -> dict[str, str]:
         )
         .values(
             refresh_jti=new_jti,
+            previous_refresh_jti=jti,
+            rotated_at=now,
             last_seen_at=now,
             expires_at=now + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
         )
     ).rowcount
-    if won != 1:
-        if session_id:
-            revoke(session_id, "refresh_reuse")
-        raise RefreshRefused()
-    return _pair(int(claims["sub"]), session_id, new_jti)
+    if won == 1:
+        return _pair(int(claims["sub"]), session_id, new_jti)
+    current = _grace_jti(session_id, jti, now)
+    if current is not None:
+        return _pair(int(claims["sub"]), session_id, current)
+    if session_id:
+        revoke(session_id, "refresh_reuse")
+    raise RefreshRefused()
+
+
+def _grace_jti(session_id: str | None, jti: str | None, now: datetime) -> str | None:
+    """The session's live refresh id when jti is the one rotated away within the grace window.
+
+    The same token again, not a new rotation: a second rotation would make the winner's token
+    stale, and the next parallel refresh would then be a reuse. The read locks the row, so
+    it sees the rotation a parallel request has just committed (InnoDB's plain reads would
+    keep this transaction's older snapshot).
+    """
+    grace = current_app.config["REFRESH_REUSE_GRACE_SECONDS"]
+    if not session_id or not jti or grace <= 0:
+        return None
+    return db.session.execute(
+        select(UserSession.refresh_jti)
+        .where(
+            UserSession.id == session_id,
+            UserSession.previous_refresh_jti == jti,
+            UserSession.rotated_at > now - timedelta(seconds=grace),
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
 
 
 def load_session_user(session_id: str | None) -> User | None:

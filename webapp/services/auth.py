@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import SecurityEvent, User, UserSession, utcnow
-from webapp.services import api_tokens, lockout, tokens
+from webapp.services import api_tokens, links, lockout, tokens
 from webapp.services.mail import send_email
 from webapp.services.passwords import (
     PendingCheck,
@@ -367,7 +367,7 @@ def send_verification(user: User) -> None:
         code=code,
         link_hours=cfg["VERIFY_LINK_HOURS"],
         code_minutes=cfg["VERIFY_CODE_MINUTES"],
-        verify_url=url_for("auth.verify_link", token=link, _external=True),
+        verify_url=links.verify_link(user.email, link),
         code_url=url_for("auth.verify_code", email=user.email, _external=True),
     )
 
@@ -443,7 +443,7 @@ def request_password_reset(email: str) -> None:
         "reset",
         user=user,
         minutes=minutes,
-        reset_url=url_for("auth.reset_password", token=raw, _external=True),
+        reset_url=links.reset_link(raw),
     )
 
 

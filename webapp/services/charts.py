@@ -1,4 +1,5 @@
-"""Plotly figures built from the analytics output (no queries here).
+"""Figures built from the analytics output (no queries here): Plotly figures for our pages,
+Chart.js ChartData for the API, in one palette.
 
 Figures are plain Plotly JSON specs (data + layout): cheap to build on every request,
 and checked against Plotly's schema in the tests.
@@ -6,6 +7,7 @@ and checked against Plotly's schema in the tests.
 
 from __future__ import annotations
 
+# The palette of every chart, ours and the API's: successful green, failed red, counts blue.
 SUCCESS = "#198754"
 FAILURE = "#dc3545"
 NEUTRAL = "#0d6efd"
@@ -221,3 +223,32 @@ def users_bars_figure(stats: dict[int, dict]) -> dict:
         ),
         "layout": _layout("Sign-ins by user", barmode="group", xaxis={"type": "category"}),
     }
+
+
+# ---------------------------------------------------------------- Chart.js ChartData (API)
+
+
+def chart_data(labels: list, *datasets: tuple[str, list, str]) -> dict:
+    """Chart.js ChartData from (label, data, colour) datasets; clients draw it unchanged."""
+    return {
+        "labels": labels,
+        "datasets": [
+            {"label": name, "data": data, "backgroundColor": colour, "borderColor": colour}
+            for name, data, colour in datasets
+        ],
+    }
+
+
+def pie_data(labels: list, name: str, data: list, colours: list[str]) -> dict:
+    """ChartData of a pie: one colour per label."""
+    return {
+        "labels": labels,
+        "datasets": [
+            {"label": name, "data": data, "backgroundColor": colours, "borderColor": colours}
+        ],
+    }
+
+
+def ratio_data(successful: int, failed: int) -> dict:
+    """The success-ratio pie: exactly ["Successful", "Failed"], green and red."""
+    return pie_data(["Successful", "Failed"], "Logins", [successful, failed], [SUCCESS, FAILURE])

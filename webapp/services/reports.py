@@ -6,13 +6,14 @@ import io
 from itertools import islice
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from webapp.services import analytics
 from webapp.services.analytics import Scope, Window
 
 ACTIVITY_ROWS_MAX = 50_000
+SELECTED_FILL = PatternFill("solid", fgColor="FFF3CD")
 
 
 def report_filename(window: Window, label: str) -> str:
@@ -21,10 +22,17 @@ def report_filename(window: Window, label: str) -> str:
     return f"login_report_{safe}_{window.start.isoformat()}_{window.end.isoformat()}.xlsx"
 
 
-def build_report(users_query, window: Window, *, grouped: bool) -> bytes:
-    """Summary per user, daily counts (combined when grouped), and the attempts themselves."""
+def build_report(
+    users_query, window: Window, *, grouped: bool, selected: int | None = None
+) -> bytes:
+    """Summary per user, daily counts (combined when grouped), and the attempts themselves.
+
+    selected marks one user of the report: its summary row comes first, highlighted.
+    """
     stats = analytics.batch_stats(users_query, window)
     ids = list(stats)
+    if selected in stats:
+        stats = {selected: stats[selected], **stats}
     book = Workbook()
     summary = book.active
     summary.title = "Summary"
@@ -55,6 +63,9 @@ def build_report(users_query, window: Window, *, grouped: bool) -> bytes:
                 row["last_login"].strftime("%Y-%m-%d %H:%M") if row["last_login"] else "",
             ]
         )
+        if user.id == selected:
+            for cell in summary[summary.max_row]:
+                cell.font, cell.fill = Font(bold=True), SELECTED_FILL
     daily = book.create_sheet("Daily")
     if grouped:
         series = analytics.trends(Scope.of(*ids), window) if ids else None
