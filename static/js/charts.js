@@ -54,11 +54,23 @@
 
   function forPhone(figure) {
     var layout = figure.layout;
-    if (PHONE.matches && layout.grid && layout.grid.columns === 2) {
+    if (!PHONE.matches) {
+      return layout;
+    }
+    if (layout.grid && layout.grid.columns === 2) {
       // Two panels side by side leave no room for the labels on a phone: stack them.
       layout.grid = { rows: 2, columns: 1, pattern: "independent", ygap: 0.25 };
       layout.height = 2 * (layout.height || 320);
     }
+    if (layout.xaxis && layout.xaxis.dtick) {
+      layout.xaxis.dtick *= 2; // every sixth hour: level labels that do not touch
+    }
+    // Title on its own line at the top, the legend on the next one, left-aligned: side by
+    // side they collide on a narrow screen.
+    var height = layout.height || 320;
+    layout.title = Object.assign({}, layout.title, { y: 1 - 10 / height, yanchor: "top" });
+    layout.legend = Object.assign({}, layout.legend, { x: 0, xanchor: "left" });
+    layout.margin = Object.assign({}, layout.margin, { t: 76 });
     return layout;
   }
 
