@@ -79,3 +79,12 @@ def test_other_413s_keep_the_general_message(client, app):
     )
     assert r.status_code == 413
     assert "2 MiB" not in r.get_data(as_text=True)
+
+
+def test_flask_admin_pages_name_their_language_and_load_the_contrast_fixes(client, actor):
+    actor("admin")
+    for path in ("/admin/", "/admin/admin_users/"):
+        html = client.get(path).get_data(as_text=True)
+        assert html.lstrip().startswith("<!DOCTYPE html>")
+        assert '<html lang="en">' in html, path
+        assert "/static/css/admin." in html

@@ -4,11 +4,9 @@ and ReDoc served from local assets."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import swagger_ui_bundle
 from apispec import APISpec
-from flask import current_app, jsonify, render_template, send_from_directory
+from flask import current_app, jsonify, render_template
 
 from webapp.api import bp
 
@@ -470,20 +468,11 @@ def schema():
     return jsonify(cache["spec"])
 
 
-SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
-
-
 @bp.route("/docs/")
 @doc("Swagger UI (HTML)", responses={200: "Html"})
 def swagger_ui():
-    """Swagger UI, from the swagger-ui-bundle package."""
+    """Swagger UI, from the swagger-ui-bundle package (served as static files)."""
     return render_template("api/swagger.html")
-
-
-@bp.route("/docs/assets/<path:filename>")
-def swagger_assets(filename: str):
-    """Swagger UI's files."""
-    return send_from_directory(SWAGGER_DIR, filename, max_age=86400)
 
 
 @bp.route("/redoc/")

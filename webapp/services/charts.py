@@ -22,7 +22,14 @@ def _layout(title: str, **extra) -> dict:
         "title": {"text": title, "font": {"size": 15}, "x": 0, "xanchor": "left"},
         "margin": {"l": 48, "r": 16, "t": 64, "b": 40},
         "height": 320,
-        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
+        "legend": {
+            "orientation": "h",
+            "x": 1,
+            "xanchor": "right",
+            "y": 1,
+            "yanchor": "bottom",
+            "traceorder": "normal",  # stacked bars would list Failed first
+        },
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
     }
