@@ -1,5 +1,7 @@
 """The OpenAPI document through HTTP: one tag per area, the shared error answers documented."""
 
+from pathlib import Path
+
 import pytest
 
 AREAS = {"auth", "profile", "users", "analytics", "admin", "docs", "health"}
@@ -80,3 +82,17 @@ def test_public_endpoints_do_not_claim_a_401(spec):
     for path in ("/api/user/token/", "/api/user/create/", "/api/user/public-key/"):
         for op in spec["paths"][path].values():
             assert "401" not in op["responses"]
+
+
+def test_the_repository_documents_every_path_the_api_serves(spec):
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    assert "](docs/api.md)" in readme
+    text = (root / "docs" / "api.md").read_text()
+    missing = []
+    for path in spec["paths"]:
+        short = path.removeprefix("/api/user/") if path.startswith("/api/user/") else path
+        short = short.replace("{user_id}", "<id>").replace("{token}", "<token>")
+        if f"`{short}`" not in text and f" {short}" not in text:
+            missing.append(short)
+    assert missing == []
