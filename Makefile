@@ -18,13 +18,16 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-## run: install, upgrade the database, seed demo data on first run, serve on 127.0.0.1:5000
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+## run: install, upgrade the database, seed demo data on first run (printing its credentials
+## then only), build the static files, serve on $HOST:$PORT (default 127.0.0.1:5000)
 run: $(VENV)/.runtime
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty --users 40 --days 90 --attempts 20000
-	@echo "Demo credentials: instance/demo_credentials.txt"
-	@cat instance/demo_credentials.txt 2>/dev/null || true
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask assets build
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (TEST_DATABASE_URL / TEST_REDIS_URL switch to MariaDB / Redis)
 test: $(VENV)/.dev chromium

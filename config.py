@@ -59,6 +59,9 @@ class Config:
     APP_TIMEZONE = env_str("APP_TIMEZONE", "UTC")
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
     PREFERRED_URL_SCHEME = env_str("PREFERRED_URL_SCHEME", "http")
+    # Hashed, compressed static files (built at start-up when the sources change).
+    STATIC_BUILD_DIR = env_str("STATIC_BUILD_DIR", str(BASE_DIR / "build" / "static"))
+    STATIC_MAX_AGE = env_int("STATIC_MAX_AGE", 3600)
 
     # Sessions and cookies
     SESSION_COOKIE_HTTPONLY = True

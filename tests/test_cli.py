@@ -1,5 +1,10 @@
-"""Command line: create-admin and seed-demo."""
+"""Command line: create-admin, seed-demo and the Makefile's run target."""
 
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
 from sqlalchemy import func, select
 
 from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User
@@ -109,10 +114,34 @@ def test_seed_demo(runner, db):
 
 
 def test_seed_demo_if_empty_does_nothing_the_second_time(runner, db):
-    runner.invoke(args=["seed-demo", "--users", "3", "--attempts", "10"])
+    first = runner.invoke(args=["seed-demo", "--users", "3", "--attempts", "10"])
+    assert "password" in first.output
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "already exist" in result.output
+    assert "password" not in result.output  # the credentials are printed once, when created
+    assert "demo_credentials.txt" in result.output
     assert db.session.scalar(select(func.count(User.id))) == 3
+
+
+@pytest.mark.parametrize(
+    "env, address",
+    [
+        ({}, "--host 127.0.0.1 --port 5000"),
+        ({"PORT": "8123", "HOST": "0.0.0.0"}, "--host 0.0.0.0 --port 8123"),
+    ],
+)
+def test_make_run_serves_on_host_and_port_from_the_environment(env, address):
+    root = Path(__file__).resolve().parent.parent
+    clean = {k: v for k, v in os.environ.items() if k not in ("PORT", "HOST")}
+    plan = subprocess.run(
+        ["make", "-n", "run"], cwd=root, env={**clean, **env}, capture_output=True, text=True
+    )
+    assert plan.returncode == 0, plan.stderr
+    commands = plan.stdout.splitlines()
+    assert commands[-1].endswith(f"flask run {address}")
+    assert any(line.endswith("flask assets build") for line in commands)
+    # Only seed-demo prints the credentials, and only when it created them.
+    assert not any("demo_credentials" in line for line in commands)
 
 
 def test_seed_demo_from_code(app):

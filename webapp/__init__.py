@@ -54,6 +54,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api")
 
     from webapp.admin import init_admin
+    from webapp.assets import init_assets
     from webapp.cli import register_cli
     from webapp.errors import register_error_handlers
     from webapp.hooks import register_hooks
@@ -63,6 +64,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     register_cli(app)
     register_hooks(app)
     _init_cors(app)
+    init_assets(app)
 
     from webapp.api.jwt_setup import AuthSchemeMiddleware
 

@@ -49,7 +49,10 @@ def seed_demo_command(users: int, days: int, attempts: int, seed: int | None, if
     import random
 
     if if_empty and db.session.scalar(select(func.count(User.id))):
+        saved = Path(current_app.instance_path) / "demo_credentials.txt"
         click.echo("Users already exist; demo data not seeded.")
+        if saved.exists():
+            click.echo(f"The demo credentials are kept in {saved}.")
         return
     with click.progressbar(length=attempts, label="Seeding login attempts") as bar:
         summary = seed_demo(users, days, attempts, progress=bar.update, rng=random.Random(seed))

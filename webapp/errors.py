@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, jsonify, make_response, render_template
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -32,6 +32,12 @@ MESSAGES = {
     413: "The request is larger than this server accepts.",
     429: "Too many requests. Please wait before trying again.",
     500: "An unexpected error happened. It has been logged.",
+}
+
+
+# Forms that upload files: a too-large upload names the form's own limit, not the server's.
+UPLOAD_LIMITS = {
+    "account.upload_avatar": "An avatar can be at most 2 MiB. Choose a smaller JPG or PNG image.",
 }
 
 
@@ -91,6 +97,8 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(429, MESSAGES[429], retry_after_seconds(error))
         mark_attempt_refused("error" if code >= 500 else "bad_request")
         described = error.description if code in (400, 413) and _custom(error) else None
+        if code == 413 and request.endpoint in UPLOAD_LIMITS:
+            described = UPLOAD_LIMITS[request.endpoint]
         return error_response(code, described)
 
     @app.errorhandler(InternalServerError)

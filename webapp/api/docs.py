@@ -4,11 +4,9 @@ and ReDoc served from local assets."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import swagger_ui_bundle
 from apispec import APISpec
-from flask import current_app, jsonify, render_template, send_from_directory
+from flask import current_app, jsonify, render_template
 
 from webapp.api import bp
 
@@ -224,6 +222,8 @@ SCHEMAS: dict[str, dict] = {
         },
     },
     "BatchStats": {"type": "object", "additionalProperties": STATS},
+    "OpenAPI": {"type": "object", "required": ["openapi", "paths"]},
+    "Health": {"type": "object", "required": ["status"], "properties": {"status": STR}},
 }
 
 DATES = [
@@ -280,13 +280,52 @@ def doc(
     return decorator
 
 
+# One group per area, in the order a reader meets them (paths map to tags in _tag).
+TAGS = [
+    {"name": "auth", "description": "Tokens, registration, verification, password reset."},
+    {"name": "profile", "description": "Your own account."},
+    {"name": "users", "description": "Other accounts (staff and admins)."},
+    {"name": "analytics", "description": "Sign-in statistics, activity and charts."},
+    {"name": "admin", "description": "System-wide analytics (staff and admins)."},
+    {"name": "docs", "description": "This document and its viewers."},
+    {"name": "health", "description": "Liveness and dependencies."},
+]
+_TAG_RULES = [
+    (r"^/api/user/admin/", "admin"),
+    (r"^/api/user/(\{user_id\}/)?dashboard/", "analytics"),
+    (r"^/api/user/users/", "users"),
+    (r"^/api/user/me/", "profile"),
+    (r"^/api/user/", "auth"),
+    (r"^/api/health/", "health"),
+    (r"^/api/", "docs"),
+]
+# Views defined elsewhere without @doc, described here so the document is complete.
+UNDECORATED = {
+    "api.health": {
+        "summary": "Health of the app and its dependencies",
+        "responses": {200: "Health", 503: "Health"},
+    },
+}
+# The API's shared error answers (API.md, "Transport and authentication").
+ERROR_ANSWERS = {
+    "400": ("Validation error: a flat {field: [messages]} object, or error/detail", "FieldErrors"),
+    "401": ("Token is missing, invalid, expired or revoked", "Unauthorized"),
+    "403": ("Authenticated, but not allowed", "Forbidden"),
+    "429": ("Rate limited or locked out; see the Retry-After header", "RateLimited"),
+}
+
+
 def build_spec(app) -> dict:
     """Walk the API's routes and describe each documented operation."""
     spec = APISpec(
         title="Doorman API",
         version="1.0.0",
         openapi_version="3.0.3",
-        info={"description": "Login tracking and authentication API (see API.md)."},
+        info={
+            "description": "Login tracking and authentication API. The contract, with every "
+            "error string, is docs/api.md in the repository."
+        },
+        tags=TAGS,
     )
     spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -299,14 +338,69 @@ def build_spec(app) -> dict:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions.get(rule.endpoint)
         meta = getattr(view, "api_doc", None)
+        if meta is None and rule.endpoint in UNDECORATED:
+            meta = doc(**UNDECORATED[rule.endpoint])(lambda: None).api_doc
         if meta is None:
             continue
         path = re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule.rule)
         operations = {}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            operations[method.lower()] = _operation(rule, meta, method)
+            operation = _operation(rule, meta, method)
+            operation["tags"] = [_tag(path)]
+            _error_answers(operation, meta, method, _rate_limits(view))
+            operations[method.lower()] = operation
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def _tag(path: str) -> str:
+    return next(tag for pattern, tag in _TAG_RULES if re.match(pattern, path))
+
+
+def _rate_limits(view) -> list[str]:
+    """The view's Flask-Limiter limits, as text ("10 per 1 minute")."""
+    from flask_limiter.util import get_qualified_name
+
+    from webapp.extensions import limiter
+
+    if view is None or not hasattr(limiter, "limit_manager"):
+        return []
+    limits = limiter.limit_manager.decorated_limits(get_qualified_name(view))
+    return [str(limit.limit) for limit in limits]
+
+
+def _error_answers(operation: dict, meta: dict, method: str, limits: list[str]) -> None:
+    """Add the shared 400/401/403/429 answers wherever they can happen."""
+    responses = operation["responses"]
+    codes = set()
+    if meta["body"] and method in ("POST", "PUT", "PATCH") or operation["parameters"]:
+        codes.add("400")
+    if meta["auth"]:
+        codes.add("401")
+        if any(p["in"] == "path" for p in operation["parameters"]) or "403" in responses:
+            codes.add("403")
+    if limits:
+        codes.add("429")
+    for code in sorted(codes):
+        text, schema = ERROR_ANSWERS[code]
+        answer = responses.setdefault(code, _json_answer(text, schema))
+        if answer["description"] in ERROR_NAMES:  # a bare schema name: say what it means
+            answer["description"] = text
+    if limits:
+        responses["429"]["description"] += f" (limit: {', '.join(limits)})"
+        responses["429"]["headers"] = {
+            "Retry-After": {"description": "Seconds to wait", "schema": INT}
+        }
+
+
+def _json_answer(text: str, schema: str) -> dict:
+    return {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+ERROR_NAMES = {"Error", "FieldErrors", "Forbidden", "Unauthorized", "RateLimited"}
 
 
 def _operation(rule, meta: dict, method: str) -> dict:
@@ -327,11 +421,13 @@ def _operation(rule, meta: dict, method: str) -> dict:
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
         }
         for code, name in meta["responses"].items()
-        if name not in (None, "Binary", "Empty")
+        if name not in (None, "Binary", "Empty", "Html")
     }
     for code, name in meta["responses"].items():
         if name == "Empty":
             responses[str(code)] = {"description": "No content"}
+        if name == "Html":
+            responses[str(code)] = {"description": "A web page", "content": {"text/html": {}}}
         if name == "Binary":
             responses[str(code)] = {
                 "description": "File",
@@ -366,6 +462,7 @@ def _operation(rule, meta: dict, method: str) -> dict:
 
 
 @bp.route("/schema/")
+@doc("This OpenAPI 3 document", responses={200: "OpenAPI"})
 def schema():
     """The OpenAPI 3 document."""
     cache = current_app.extensions.setdefault("doorman_openapi", {})
@@ -374,22 +471,15 @@ def schema():
     return jsonify(cache["spec"])
 
 
-SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
-
-
 @bp.route("/docs/")
+@doc("Swagger UI (HTML)", responses={200: "Html"})
 def swagger_ui():
-    """Swagger UI, from the swagger-ui-bundle package."""
+    """Swagger UI, from the swagger-ui-bundle package (served as static files)."""
     return render_template("api/swagger.html")
 
 
-@bp.route("/docs/assets/<path:filename>")
-def swagger_assets(filename: str):
-    """Swagger UI's files."""
-    return send_from_directory(SWAGGER_DIR, filename, max_age=86400)
-
-
 @bp.route("/redoc/")
+@doc("ReDoc (HTML)", responses={200: "Html"})
 def redoc():
     """ReDoc, from the vendored standalone bundle."""
     return render_template("api/redoc.html")

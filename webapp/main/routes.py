@@ -1,25 +1,14 @@
-"""Routes of the main blueprint: the landing page and vendored JS served from packages."""
+"""Routes of the main blueprint: the landing page and uploaded media."""
 
-from pathlib import Path
-
-import plotly
-from flask import render_template, send_file
+from flask import render_template
 
 from webapp.main import bp
-
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 @bp.route("/")
 def index():
     """The landing page."""
     return render_template("main/index.html")
-
-
-@bp.route("/vendor/plotly.min.js")
-def plotly_js():
-    """Plotly's JS from the pinned plotly package: no CDN at run time."""
-    return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
 
 
 @bp.route("/media/<path:filename>")

@@ -12,19 +12,33 @@ SUCCESS = "#198754"
 FAILURE = "#dc3545"
 NEUTRAL = "#0d6efd"
 HOURS = [f"{h:02d}:00" for h in range(24)]
+# Every third hour labelled, level: 24 labels would be turned on their side and clipped.
+HOUR_AXIS = {"type": "category", "tickangle": 0, "dtick": 3}
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def _layout(title: str, **extra) -> dict:
+    # The legend sits above the plot, right of the title, so it never lands on an axis
+    # title; automargin keeps every tick label inside the figure at any width.
     layout = {
-        "title": {"text": title, "font": {"size": 15}},
-        "margin": {"l": 48, "r": 16, "t": 48, "b": 40},
+        "title": {"text": title, "font": {"size": 15}, "x": 0, "xanchor": "left"},
+        "margin": {"l": 48, "r": 16, "t": 64, "b": 40},
         "height": 320,
-        "legend": {"orientation": "h", "y": -0.2},
+        "legend": {
+            "orientation": "h",
+            "x": 1,
+            "xanchor": "right",
+            "y": 1,
+            "yanchor": "bottom",
+            "traceorder": "normal",  # stacked bars would list Failed first
+        },
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
     }
     layout.update(extra)
+    for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
+        if axis in layout or axis in ("xaxis", "yaxis"):
+            layout[axis] = {"automargin": True, **layout.get(axis, {})}
     return layout
 
 
@@ -81,7 +95,7 @@ def hour_figure(distribution: dict) -> dict:
     hours = distribution["hour_of_day"]
     return {
         "data": _pair(HOURS, hours["successes"], hours["failures"]),
-        "layout": _layout("By hour of day", barmode="stack", xaxis={"type": "category"}),
+        "layout": _layout("By hour of day", barmode="stack", xaxis=HOUR_AXIS),
     }
 
 
@@ -107,7 +121,9 @@ def heatmap_figure(distribution: dict) -> dict:
                 "hovertemplate": "%{y} %{x}: %{z} attempts<extra></extra>",
             }
         ],
-        "layout": _layout("When sign-in attempts happen", yaxis={"autorange": "reversed"}),
+        "layout": _layout(
+            "When sign-in attempts happen", xaxis=HOUR_AXIS, yaxis={"autorange": "reversed"}
+        ),
     }
 
 
