@@ -14,6 +14,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from sqlalchemy import select
 
+from webapp.auth.forms import ValidEmail
 from webapp.extensions import db
 from webapp.hooks import csp_nonce
 from webapp.models import (
@@ -156,6 +157,7 @@ class UserAdmin(SecureModelView):
     )
     column_default_sort = ("id", False)
     form_columns = ("email", "username", "full_name", "role", "is_active", "timezone")
+    form_args = {"email": {"validators": [ValidEmail()]}}
     form_choices = {"role": [("user", "user"), ("staff", "staff"), ("admin", "admin")]}
     column_exclude_list = ("password_hash", "totp_secret_encrypted")
     can_view_details = True
