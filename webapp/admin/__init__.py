@@ -28,6 +28,7 @@ from webapp.models import (
 )
 from webapp.services import audit, auth, lockout, sessions
 from webapp.services.roles import is_admin, is_staff
+from webapp.services.spreadsheets import safe_cell
 
 
 class SecureMixin:
@@ -68,6 +69,10 @@ class SecureModelView(SecureMixin, ModelView):
 
     def is_action_allowed(self, name: str) -> bool:
         return is_admin(current_user) and super().is_action_allowed(name)
+
+    def get_export_value(self, model, name):
+        # Exported files are opened in spreadsheets; attempts carry attacker-chosen text.
+        return safe_cell(super().get_export_value(model, name))
 
     def after_model_change(self, form, model, is_created):
         verb = "create" if is_created else "edit"
