@@ -51,6 +51,9 @@ class SecureIndexView(SecureMixin, AdminIndexView):
         return self.render("admin/index.html")
 
 
+MAX_PAGE = 100_000  # list pages past this show nothing anyway; OFFSET stays a small number
+
+
 class SecureModelView(SecureMixin, ModelView):
     """Read-only for staff, full for admins; edits and deletions are audited."""
 
@@ -69,6 +72,12 @@ class SecureModelView(SecureMixin, ModelView):
 
     def is_action_allowed(self, name: str) -> bool:
         return is_admin(current_user) and super().is_action_allowed(name)
+
+    def _get_list_extra_args(self):
+        # The page number becomes an OFFSET: negative or huge, it is an SQL error.
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), MAX_PAGE)
+        return args
 
     def get_export_value(self, model, name):
         # Exported files are opened in spreadsheets; attempts carry attacker-chosen text.
