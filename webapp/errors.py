@@ -91,7 +91,12 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(429, MESSAGES[429], retry_after_seconds(error))
         mark_attempt_refused("error" if code >= 500 else "bad_request")
         described = error.description if code in (400, 413) and _custom(error) else None
-        return error_response(code, described)
+        response = error_response(code, described)
+        # The error's own headers (a 405's Allow, for one) are part of the answer.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(InternalServerError)
     def server_error(error):
