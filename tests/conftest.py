@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -122,15 +123,19 @@ def db(app, app_factory):
 
     Its context belongs to a twin app on the same database, so requests still get
     their own app context (and their own g). The test's session is committed before
-    each request and refreshed after it, so it never holds locks or stale rows.
+    each request and refreshed after it, so it never holds locks or stale rows. Requests
+    made from several threads at once take turns: a Session is not thread-safe, and two
+    concurrent commits of it raise IllegalStateChangeError.
     """
     # Same settings: extensions such as the limiter keep one state for all apps.
     twin = app_factory(_keep_data=True, **app.config["TEST_SETTINGS"])
     with twin.app_context():
         test_session = _db.session()
+        turn = threading.Lock()
 
         def sync(sender, **extra):
-            test_session.commit()
+            with turn:
+                test_session.commit()
 
         request_started.connect(sync, app)
         request_finished.connect(sync, app)

@@ -99,7 +99,12 @@ def register_error_handlers(app: Flask) -> None:
         described = error.description if code in (400, 413) and _custom(error) else None
         if code == 413 and request.endpoint in UPLOAD_LIMITS:
             described = UPLOAD_LIMITS[request.endpoint]
-        return error_response(code, described)
+        response = error_response(code, described)
+        # The error's own headers (a 405's Allow, for one) are part of the answer.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(InternalServerError)
     def server_error(error):

@@ -20,6 +20,7 @@ from webapp.account.forms import (
 )
 from webapp.extensions import db
 from webapp.services import accounts, auth, avatars, roles
+from webapp.services.spreadsheets import safe_row
 from webapp.web import link_failed
 
 
@@ -198,12 +199,12 @@ def export(fmt: str):
     writer = csv.writer(buffer)
     writer.writerow(["section", "field", "value"])
     for key, value in data["profile"].items():
-        writer.writerow(["profile", key, "" if value is None else value])
+        writer.writerow(safe_row(["profile", key, "" if value is None else value]))
     columns = ["time", "success", "method", "reason", "ip", "device", "user_agent"]
     writer.writerow([])
     writer.writerow(columns)
     for row in data["login_attempts"]:
-        writer.writerow([row[c] for c in columns])
+        writer.writerow(safe_row(row[c] for c in columns))
     return Response(
         buffer.getvalue(),
         mimetype="text/csv",

@@ -14,6 +14,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from sqlalchemy import select
 
+from webapp.auth.forms import ValidEmail
 from webapp.extensions import db
 from webapp.hooks import csp_nonce
 from webapp.models import (
@@ -27,6 +28,7 @@ from webapp.models import (
 )
 from webapp.services import audit, auth, lockout, sessions
 from webapp.services.roles import is_admin, is_staff
+from webapp.services.spreadsheets import safe_cell
 
 
 class SecureMixin:
@@ -49,6 +51,9 @@ class SecureIndexView(SecureMixin, AdminIndexView):
         return self.render("admin/index.html")
 
 
+MAX_PAGE = 100_000  # list pages past this show nothing anyway; OFFSET stays a small number
+
+
 class SecureModelView(SecureMixin, ModelView):
     """Read-only for staff, full for admins; edits and deletions are audited."""
 
@@ -67,6 +72,16 @@ class SecureModelView(SecureMixin, ModelView):
 
     def is_action_allowed(self, name: str) -> bool:
         return is_admin(current_user) and super().is_action_allowed(name)
+
+    def _get_list_extra_args(self):
+        # The page number becomes an OFFSET: negative or huge, it is an SQL error.
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), MAX_PAGE)
+        return args
+
+    def get_export_value(self, model, name):
+        # Exported files are opened in spreadsheets; attempts carry attacker-chosen text.
+        return safe_cell(super().get_export_value(model, name))
 
     def after_model_change(self, form, model, is_created):
         verb = "create" if is_created else "edit"
@@ -156,6 +171,7 @@ class UserAdmin(SecureModelView):
     )
     column_default_sort = ("id", False)
     form_columns = ("email", "username", "full_name", "role", "is_active", "timezone")
+    form_args = {"email": {"validators": [ValidEmail()]}}
     form_choices = {"role": [("user", "user"), ("staff", "staff"), ("admin", "admin")]}
     column_exclude_list = ("password_hash", "totp_secret_encrypted")
     can_view_details = True

@@ -46,13 +46,14 @@ def _user(_header, payload):
 
 
 class AuthSchemeMiddleware:
-    """Accept `Authorization: JWT <token>` as well as `Bearer <token>` (both are in use)."""
+    """Accept `Authorization: JWT <token>` as well as `Bearer <token>` (both are in use), in
+    any case: RFC 7235 makes the scheme case-insensitive, Flask-JWT-Extended does not."""
 
     def __init__(self, app) -> None:
         self.app = app
 
     def __call__(self, environ, start_response):
-        header = environ.get("HTTP_AUTHORIZATION", "")
-        if header[:4].lower() == "jwt ":
-            environ["HTTP_AUTHORIZATION"] = "Bearer " + header[4:].strip()
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+        if scheme.lower() in ("bearer", "jwt"):
+            environ["HTTP_AUTHORIZATION"] = "Bearer " + token.strip()
         return self.app(environ, start_response)

@@ -170,7 +170,10 @@ def create():
     )
     if errors:
         raise ApiError(400, errors)
-    user = auth.register(fields["username"], fields["email"], fields["password"], source="api")
+    try:
+        user = auth.register(fields["username"], fields["email"], fields["password"], source="api")
+    except auth.RegistrationTaken as taken:
+        raise ApiError(400, taken.errors) from None
     db.session.commit()
     return jsonify(
         {"id": user.id, "username": user.username, "email": user.email, "image": None}

@@ -2,7 +2,9 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from webapp.services import auth
 
 
 def strip(value):
@@ -10,10 +12,21 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+class ValidEmail:
+    """The service's rule for an address, so forms, the API and the services agree."""
+
+    def __init__(self, message: str = "E-mail is not valid") -> None:
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if field.data and auth.email_error(auth.normalise_email(field.data)):
+            raise ValidationError(self.message)
+
+
 EMAIL_FIELD = [
     DataRequired("Enter your email address."),
     Length(max=254, message="An email address has at most 254 characters."),
-    Email("Enter a valid email address.", check_deliverability=False),
+    ValidEmail("Enter a valid email address."),
 ]
 
 

@@ -113,10 +113,14 @@ def register():
             form.username.data, form.email.data, form.password.data, form.password_repeat.data
         )
         if not errors:
-            user = auth.register(form.username.data, form.email.data, form.password.data)
-            db.session.commit()
-            flash(f"Account created. We sent a link and a code to {user.email}.", "success")
-            return redirect(url_for("auth.verify_code", email=user.email))
+            try:
+                user = auth.register(form.username.data, form.email.data, form.password.data)
+            except auth.RegistrationTaken as taken:
+                errors = taken.errors
+            else:
+                db.session.commit()
+                flash(f"Account created. We sent a link and a code to {user.email}.", "success")
+                return redirect(url_for("auth.verify_code", email=user.email))
         form.apply_errors(errors)
     status = 400 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form), status

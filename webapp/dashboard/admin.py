@@ -53,19 +53,20 @@ def admin_overview_page():
 def admin_user(user_id: int):
     """Drill-down: one user's dashboard, seen by staff."""
     subject = db.session.get(User, user_id) or abort(404)
+    tz = analytics.viewer_timezone(current_user)
+    status, error = 200, None
     try:
         window = analytics.parse_window(
-            request.args.get("start_date"),
-            request.args.get("end_date"),
-            analytics.viewer_timezone(current_user),
+            request.args.get("start_date"), request.args.get("end_date"), tz
         )
         filters = ActivityFilters(outcome=request.args.get("outcome") or None).validate()
     except AnalyticsError as exc:
-        abort(400, description=str(exc))
+        status, error = 400, str(exc)
+        window, filters = analytics.parse_window(None, None, tz), ActivityFilters()
     data = personal_dashboard(subject.id, window, filters, request.args.get("page", 1, type=int))
     return render_template(
-        "dashboard/index.html", window=window, filters=filters, error=None, subject=subject, **data
-    )
+        "dashboard/index.html", window=window, filters=filters, error=error, subject=subject, **data
+    ), status
 
 
 @bp.route("/admin/report.xlsx")

@@ -12,6 +12,7 @@ from webapp.dashboard import bp
 from webapp.services import analytics
 from webapp.services.analytics import ActivityFilters, AnalyticsError, Scope
 from webapp.services.dashboards import personal_dashboard
+from webapp.services.spreadsheets import safe_row
 
 CSV_FIELDS = ["time", "outcome", "reason", "method", "ip", "device", "user_agent"]
 
@@ -76,20 +77,16 @@ def _csv_lines(rows):
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(
-            _safe(v)
-            for v in (
-                row["timestamp"].isoformat(),
-                "success" if row["success"] else "failure",
-                row["reason"],
-                row["method"],
-                row["ip"],
-                row["device"],
-                row["user_agent"],
+            safe_row(
+                (
+                    row["timestamp"].isoformat(),
+                    "success" if row["success"] else "failure",
+                    row["reason"],
+                    row["method"],
+                    row["ip"],
+                    row["device"],
+                    row["user_agent"],
+                )
             )
         )
         yield buffer.getvalue()
-
-
-def _safe(value: str) -> str:
-    """Prefix cells a spreadsheet would run as a formula."""
-    return "'" + value if value and value[0] in "=+-@\t\r" else value

@@ -35,6 +35,9 @@ from webapp.services import tracking
 DATE_FORMAT_ERROR = "Invalid date format. Use YYYY-MM-DD format."
 REVERSED_ERROR = "start_date must not be after end_date."
 MAX_DAYS = 3660
+# Years a window may name: a +14:00 viewer's first midnight, a window's next day and the
+# previous window all stay inside what datetime and the databases can hold.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
 DEFAULT_DAYS = 30
 WEEK_MINUTES = 7 * 1440
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -107,15 +110,18 @@ def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
 
 
 def parse_day(raw: str | None) -> date | None:
-    """Parse YYYY-MM-DD; None for empty; AnalyticsError for anything else."""
+    """Parse YYYY-MM-DD in the years 1970 to 9998; None for empty; AnalyticsError otherwise."""
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str) or len(raw) != 10:
         raise AnalyticsError(DATE_FORMAT_ERROR)
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise AnalyticsError(DATE_FORMAT_ERROR) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise AnalyticsError(DATE_FORMAT_ERROR)
+    return day
 
 
 def parse_window(

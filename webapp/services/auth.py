@@ -16,6 +16,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import SecurityEvent, User, UserSession, utcnow
@@ -56,13 +57,17 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def email_error(email: str) -> str | None:
-    """Return None for a valid address, 'required' or 'invalid' otherwise."""
+    """Return None for a valid address, 'required' or 'invalid' otherwise.
+
+    Addresses that need SMTPUTF8 (non-ASCII before the @) are invalid: the mail path
+    (smtplib) cannot send to them. Internationalised domains are fine (sent as punycode).
+    """
     if not email:
         return "required"
     if len(email) > EMAIL_MAX:
         return "invalid"
     try:
-        validate_email(email, check_deliverability=False)
+        validate_email(email, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         return "invalid"
     return None
@@ -345,9 +350,35 @@ def create_user(
     return user
 
 
+class RegistrationTaken(Exception):
+    """A parallel registration took the email or username after the check; `errors` name it."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
 def register(username: str, email: str, password: str, *, source: str = "web") -> User:
-    """Create an unverified user and send the verification email."""
-    user = create_user(username, email, password, source=source)
+    """Create an unverified user and send the verification email.
+
+    Raises RegistrationTaken (with the usual field errors) when a parallel registration
+    committed the same email or username after registration_errors() was checked.
+    """
+    try:
+        # A savepoint, so the lost race leaves the request's transaction usable.
+        with db.session.begin_nested():
+            user = create_user(username, email, password, source=source)
+    except IntegrityError:
+        # The winner has committed (the unique index made us wait for it), so a
+        # READ COMMITTED read sees its row now.
+        errors: dict[str, list[str]] = {}
+        if find_user_by_email(email) is not None:
+            errors["email"] = ["E-mail in use"]
+        if username_taken(username.strip()):
+            errors["username"] = ["Username already exists"]
+        if not errors:
+            raise
+        raise RegistrationTaken(errors) from None
     send_verification(user)
     return user
 

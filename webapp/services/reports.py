@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 
 from webapp.services import analytics
 from webapp.services.analytics import Scope, Window
+from webapp.services.spreadsheets import safe_row
 
 ACTIVITY_ROWS_MAX = 50_000
 SELECTED_FILL = PatternFill("solid", fgColor="FFF3CD")
@@ -52,16 +53,18 @@ def build_report(
     for row in stats.values():
         user = row["user"]
         summary.append(
-            [
-                user.id,
-                user.username,
-                user.email,
-                row["total"],
-                row["successful"],
-                row["failed"],
-                row["success_rate"],
-                row["last_login"].strftime("%Y-%m-%d %H:%M") if row["last_login"] else "",
-            ]
+            safe_row(
+                [
+                    user.id,
+                    user.username,
+                    user.email,
+                    row["total"],
+                    row["successful"],
+                    row["failed"],
+                    row["success_rate"],
+                    row["last_login"].strftime("%Y-%m-%d %H:%M") if row["last_login"] else "",
+                ]
+            )
         )
         if user.id == selected:
             for cell in summary[summary.max_row]:
@@ -100,16 +103,18 @@ def build_report(
     rows = analytics.activity_rows(Scope.of(*ids), window) if ids else iter(())
     for row in islice(rows, ACTIVITY_ROWS_MAX):
         activity.append(
-            [
-                row["timestamp"].strftime("%Y-%m-%d %H:%M:%S"),
-                row["user_id"],
-                row["email"],
-                "success" if row["success"] else "failure",
-                row["reason"],
-                row["method"],
-                row["ip"],
-                row["device"],
-            ]
+            safe_row(
+                [
+                    row["timestamp"].strftime("%Y-%m-%d %H:%M:%S"),
+                    row["user_id"],
+                    row["email"],
+                    "success" if row["success"] else "failure",
+                    row["reason"],
+                    row["method"],
+                    row["ip"],
+                    row["device"],
+                ]
+            )
         )
     for sheet in book.worksheets:
         for i, cell in enumerate(sheet[1], start=1):
