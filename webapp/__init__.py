@@ -64,6 +64,10 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     register_hooks(app)
     _init_cors(app)
 
+    from webapp.services.mail_sender import init_mail_sender
+
+    init_mail_sender(app)
+
     from webapp.api.jwt_setup import AuthSchemeMiddleware
 
     app.wsgi_app = AuthSchemeMiddleware(app.wsgi_app)
