@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from tests.conftest import extract
 from tests.helpers import PASSWORD, post_form
-from webapp.models import AdminAudit, OutboxMail
+from webapp.models import AdminAudit, OutboxMail, utcnow
 from webapp.services.mail import mail_dir
 from webapp.services.mail_sender import EXTENSION
 
@@ -125,3 +126,20 @@ def test_the_outbox_shows_state_but_never_bodies_and_cannot_be_edited(
     )
     [row] = rows(db)
     assert row.body_text == dead_mail.body_text and row.recipient == "omar@example.com"
+
+
+def test_purge_removes_old_sent_mail_and_keeps_dead_and_waiting_mail(client, db, runner, outbox):
+    assert post_form(client, "/auth/register", SIGNUP).status_code == 302  # delivered
+    client.post("/api/user/password-reset/", json={"email": "nina@example.com"})  # delivered
+    old = utcnow() - timedelta(days=31)
+    first, second = rows(db)
+    db.session.execute(update(OutboxMail).where(OutboxMail.id == first.id).values(sent_at=old))
+    db.session.add(
+        OutboxMail(
+            recipient="x@example.com", subject="s", body_text="b", message_id="<m@x>", status="dead"
+        )
+    )
+    db.session.commit()
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 0 and "1 sent mails" in result.output
+    assert [(r.id, r.status) for r in rows(db)] == [(second.id, "sent"), (second.id + 1, "dead")]

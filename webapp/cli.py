@@ -112,7 +112,7 @@ def register_cli(app: Flask) -> None:
 )
 @with_appcontext
 def purge_command(retention_days: int | None) -> None:
-    """Remove expired tokens and sessions, and attempts past the retention; rollups keep counts."""
+    """Remove expired tokens, old sessions and sent mail, and attempts past the retention."""
     from webapp.services.maintenance import purge
 
     days = (
@@ -123,8 +123,8 @@ def purge_command(retention_days: int | None) -> None:
     counts = purge(days)
     db.session.commit()
     click.echo(
-        f"Removed {counts['tokens']} tokens, {counts['sessions']} sessions and "
-        f"{counts['attempts']} attempts older than {days} days."
+        f"Removed {counts['tokens']} tokens, {counts['sessions']} sessions, "
+        f"{counts['mail']} sent mails and {counts['attempts']} attempts older than {days} days."
     )
 
 
