@@ -13,6 +13,7 @@ from tests.helpers import PASSWORD, post_form
 from webapp.models import AdminAudit, OutboxMail, utcnow
 from webapp.services.mail import mail_dir
 from webapp.services.mail_sender import EXTENSION
+from webapp.services.outbox import deliver_pending
 
 SIGNUP = {
     "username": "nina_w",
@@ -143,3 +144,21 @@ def test_purge_removes_old_sent_mail_and_keeps_dead_and_waiting_mail(client, db,
     result = runner.invoke(args=["purge"])
     assert result.exit_code == 0 and "1 sent mails" in result.output
     assert [(r.id, r.status) for r in rows(db)] == [(second.id, "sent"), (second.id + 1, "dead")]
+
+
+def test_a_crashed_senders_claim_is_taken_over_only_after_its_lease(app, client, db, outbox):
+    assert post_form(client, "/auth/register", SIGNUP).status_code == 302
+    assert len(outbox) == 1
+    # Another sender claimed the row and died before recording anything.
+    lease = {"status": "sending", "claimed_by": "gone:1:x", "sent_at": None}
+    db.session.execute(
+        update(OutboxMail).values(claimed_until=utcnow() + timedelta(minutes=5), **lease)
+    )
+    db.session.commit()
+    assert deliver_pending(app).claimed == 0  # its lease still holds
+    db.session.execute(update(OutboxMail).values(claimed_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert deliver_pending(app).sent == 1
+    [row] = rows(db)
+    assert row.status == "sent" and row.claimed_by != "gone:1:x"
+    assert len(outbox) == 2  # at least once: the dead sender may or may not have sent it
