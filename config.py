@@ -120,6 +120,12 @@ class Config:
     MAIL_PASSWORD = env_str("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "Doorman <no-reply@doorman.local>")
     MAIL_ECHO = env_bool("MAIL_ECHO", True)
+    # Every mail goes through the outbox table; a sender delivers it (see services/outbox.py).
+    MAIL_SENDER_THREAD = env_bool("MAIL_SENDER_THREAD", True)  # off: run `flask mail-worker`
+    MAIL_SENDER_INTERVAL_SECONDS = env_int("MAIL_SENDER_INTERVAL_SECONDS", 5)
+    MAIL_TIMEOUT_SECONDS = env_int("MAIL_TIMEOUT_SECONDS", 10)  # SMTP connect and each reply
+    MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 14)  # about a day of retries, then dead
+    MAIL_RETRY_BASE_SECONDS = env_int("MAIL_RETRY_BASE_SECONDS", 60)
 
     # JWT (Flask-JWT-Extended)
     JWT_TOKEN_LOCATION = ["headers", "cookies"]
@@ -164,6 +170,7 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     MAIL_ECHO = False
+    MAIL_SENDER_THREAD = False  # the tests' outbox fixture delivers after each request
     WTF_CSRF_ENABLED = True
 
 

@@ -17,6 +17,7 @@ from flask_mail import email_dispatched
 from tests.helpers import Actor, make_user
 from webapp import create_app
 from webapp.extensions import db as _db
+from webapp.services.outbox import deliver_pending
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -148,8 +149,23 @@ def db(app, app_factory):
 
 
 @pytest.fixture
-def outbox(app):
-    """Messages sent during the test, in order."""
+def deliver_mail(app):
+    """Deliver the mail outbox at the end of each request, as the background sender would.
+
+    The sender thread is off in tests; this keeps delivery synchronous and ordered.
+    """
+
+    def deliver(sender, **extra):
+        deliver_pending(sender)
+
+    request_finished.connect(deliver, app)
+    yield
+    request_finished.disconnect(deliver, app)
+
+
+@pytest.fixture
+def outbox(app, deliver_mail):
+    """Messages sent during the test, in order (delivered at the end of each request)."""
     messages = []
 
     def record(app, message):

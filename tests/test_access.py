@@ -25,6 +25,8 @@ MATRIX = {
     "/admin/admin_attempts/": (302, 403, 200, 200),
     "/admin/admin_sessions/": (302, 403, 200, 200),
     "/admin/admin_events/": (302, 403, 200, 200),
+    "/admin/admin_outbox/": (302, 403, 200, 200),
+    "/admin/admin_outbox/new/": (302, 403, 302, 302),
     "/admin/admin_users/new/": (302, 403, 302, 200),
 }
 CASES = [(path, role, codes[i]) for path, codes in MATRIX.items() for i, role in enumerate(ROLES)]

@@ -36,7 +36,7 @@ def test_register_sends_html_and_text_mail_with_link_and_code(client, db, outbox
     assert code in mail.html
 
 
-def test_console_backend_saves_eml_files(app, client):
+def test_console_backend_saves_eml_files(app, client, deliver_mail):
     register(client)
     from webapp.services.mail import mail_dir
 

@@ -66,6 +66,10 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     _init_cors(app)
     init_assets(app)
 
+    from webapp.services.mail_sender import init_mail_sender
+
+    init_mail_sender(app)
+
     from webapp.api.jwt_setup import AuthSchemeMiddleware
 
     app.wsgi_app = AuthSchemeMiddleware(app.wsgi_app)

@@ -1,7 +1,8 @@
-"""Flask commands: create-admin, seed-demo, stats rebuild, purge."""
+"""Flask commands: create-admin, seed-demo, stats rebuild, purge, mail-worker."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -102,6 +103,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(stats_group)
     app.cli.add_command(purge_command)
+    app.cli.add_command(mail_worker_command)
 
 
 @click.command("purge")
@@ -113,7 +115,7 @@ def register_cli(app: Flask) -> None:
 )
 @with_appcontext
 def purge_command(retention_days: int | None) -> None:
-    """Remove expired tokens and sessions, and attempts past the retention; rollups keep counts."""
+    """Remove expired tokens, old sessions and sent mail, and attempts past the retention."""
     from webapp.services.maintenance import purge
 
     days = (
@@ -124,6 +126,24 @@ def purge_command(retention_days: int | None) -> None:
     counts = purge(days)
     db.session.commit()
     click.echo(
-        f"Removed {counts['tokens']} tokens, {counts['sessions']} sessions and "
-        f"{counts['attempts']} attempts older than {days} days."
+        f"Removed {counts['tokens']} tokens, {counts['sessions']} sessions, "
+        f"{counts['mail']} sent mails and {counts['attempts']} attempts older than {days} days."
     )
+
+
+@click.command("mail-worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@with_appcontext
+def mail_worker_command(once: bool) -> None:
+    """Deliver the mail outbox in the foreground (with MAIL_SENDER_THREAD=false on the web)."""
+    from webapp.services.mail_sender import MailSender
+    from webapp.services.outbox import deliver_pending
+
+    app = current_app._get_current_object()
+    if once:
+        report = deliver_pending(app)
+        click.echo(f"Claimed {report.claimed}, sent {report.sent}, failed {report.failed}.")
+        return
+    click.echo("Delivering the mail outbox; Ctrl-C stops.")
+    with contextlib.suppress(KeyboardInterrupt):
+        MailSender(app).run()

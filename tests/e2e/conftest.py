@@ -23,8 +23,8 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(app):
-    """Serve the test app on a free local port for the duration of a test."""
+def live_server(app, deliver_mail):
+    """Serve the test app on a free local port; mail is delivered as each request ends."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -9,7 +9,7 @@ from flask import Flask, abort, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,12 +21,14 @@ from webapp.models import (
     AdminAudit,
     LoginAttempt,
     LoginLockout,
+    OutboxMail,
     SecurityEvent,
     User,
     UserSession,
     utcnow,
 )
-from webapp.services import audit, auth, lockout, sessions
+from webapp.models.outbox import STATUSES
+from webapp.services import audit, auth, lockout, outbox, sessions
 from webapp.services.roles import is_admin, is_staff
 from webapp.services.spreadsheets import safe_cell
 
@@ -289,6 +291,41 @@ class AuditAdmin(ReadOnlyModelView):
     column_searchable_list = ("actor_email", "target_id", "details")
 
 
+class OutboxAdmin(ReadOnlyModelView):
+    """The mail outbox: delivery state per message; admins retry. Bodies are never shown.
+
+    They hold live reset and unlock links and codes, which staff must not read.
+    """
+
+    column_default_sort = ("id", True)
+    column_list = (
+        "created_at",
+        "recipient",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
+    column_details_list = (*column_list, "message_id", "claimed_by", "claimed_until")
+    column_filters = (
+        FilterEqual(OutboxMail.status, "Status", options=[(s, s) for s in STATUSES]),
+        "recipient",
+        "created_at",
+    )
+    column_searchable_list = ("recipient", "subject")
+
+    @action("retry", "Retry now", "Send the selected messages again now?")
+    def action_retry(self, ids):
+        ids = [int(i) for i in ids]
+        count = outbox.retry_now(ids)
+        for mail_id in ids:
+            audit.record(current_user, "retry_mail", "OutboxMail", mail_id)
+        db.session.commit()
+        flash(f"Retry now: {count} message(s) queued; sent ones are left alone.", "success")
+
+
 def init_admin(app: Flask) -> Admin:
     """Build the Flask-Admin instance and its views for this app."""
     admin = Admin(
@@ -303,6 +340,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(SessionAdmin(UserSession, db, name="Sessions", endpoint="admin_sessions"))
     admin.add_view(EventAdmin(SecurityEvent, db, name="Security events", endpoint="admin_events"))
     admin.add_view(AuditAdmin(AdminAudit, db, name="Audit log", endpoint="admin_audit"))
+    admin.add_view(OutboxAdmin(OutboxMail, db, name="Mail outbox", endpoint="admin_outbox"))
     app.after_request(_html_lang)
     return admin
 

@@ -1,4 +1,4 @@
-"""Outgoing mail: HTML plus text from templates; console backend saves .eml files."""
+"""Outgoing mail: HTML plus text from templates, queued in the outbox; console mode saves .eml."""
 
 from __future__ import annotations
 
@@ -10,22 +10,25 @@ from flask import current_app, render_template
 from flask_mail import Message, email_dispatched
 
 from webapp.extensions import mail
-from webapp.models import utcnow
+from webapp.models import OutboxMail, utcnow
+from webapp.services import outbox
 
 log = logging.getLogger(__name__)
 
 
-def send_email(to: str, subject: str, template: str, **context) -> Message:
-    """Render email/<template>.txt and .html and send them to one address."""
+def send_email(to: str, subject: str, template: str, **context) -> OutboxMail:
+    """Render email/<template>.txt and .html and queue them for one address.
+
+    The message is a row in the caller's transaction: it goes out only if that commits, and
+    the caller never waits on SMTP (a sender delivers the outbox).
+    """
     context.setdefault("app_name", "Doorman")
-    msg = Message(
-        subject=f"Doorman: {subject}",
-        recipients=[to],
-        body=render_template(f"email/{template}.txt", **context),
-        html=render_template(f"email/{template}.html", **context),
+    return outbox.enqueue(
+        to,
+        f"Doorman: {subject}",
+        render_template(f"email/{template}.txt", **context),
+        render_template(f"email/{template}.html", **context),
     )
-    mail.send(msg)
-    return msg
 
 
 def mail_dir(app=None) -> Path:

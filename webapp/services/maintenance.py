@@ -1,4 +1,4 @@
-"""Housekeeping: expired tokens and sessions, and attempts past the retention period."""
+"""Housekeeping: expired tokens and sessions, old sent mail, attempts past the retention."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 
 from webapp.extensions import db
-from webapp.models import LoginAttempt, OneTimeToken, UserSession, utcnow
+from webapp.models import LoginAttempt, OneTimeToken, OutboxMail, UserSession, utcnow
+from webapp.models.outbox import SENT
 
 SESSION_GRACE = timedelta(days=30)  # revoked sessions stay visible in the admin for a while
+SENT_MAIL_KEEP = timedelta(days=30)  # delivered mail stays listed in the admin for a while
 
 
 def purge(retention_days: int) -> dict[str, int]:
@@ -31,4 +33,10 @@ def purge(retention_days: int) -> dict[str, int]:
     attempts = db.session.execute(
         delete(LoginAttempt).where(LoginAttempt.created_at < now - timedelta(days=retention_days))
     ).rowcount
-    return {"tokens": tokens, "sessions": sessions, "attempts": attempts}
+    # Dead mail stays until someone looks at it; delivered mail only for a while.
+    mail = db.session.execute(
+        delete(OutboxMail).where(
+            OutboxMail.status == SENT, OutboxMail.sent_at < now - SENT_MAIL_KEEP
+        )
+    ).rowcount
+    return {"tokens": tokens, "sessions": sessions, "attempts": attempts, "mail": mail}
