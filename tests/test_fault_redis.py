@@ -70,10 +70,3 @@ def test_limits_survive_redis_going_away_and_come_back(
     health = client.get("/api/health/")
     assert health.status_code == 200 and health.json["status"] == "ok"
     assert health.json["checks"]["redis"] == {"status": "ok"}
-
-
-def test_health_reports_no_redis_when_limits_are_in_memory(app_factory):
-    client = app_factory(RATELIMIT_STORAGE_URI="memory://").test_client()
-    r = client.get("/api/health/")
-    assert r.status_code == 200
-    assert r.json == {"status": "ok", "checks": {"database": {"status": "ok"}}}
