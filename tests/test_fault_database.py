@@ -110,7 +110,10 @@ def sqlite_app(app_factory, tmp_path):
     """An app whose SQLite file sits in a folder the test can take away."""
     folder = tmp_path / "data"
     folder.mkdir()
-    return app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'doorman.db'}")
+    app = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'doorman.db'}", _keep_data=True)
+    with app.app_context():
+        db.create_all()  # SQLite even when the suite runs on MariaDB
+    return app
 
 
 def _take_away(app, folder: Path) -> None:
