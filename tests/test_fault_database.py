@@ -20,6 +20,8 @@ from webapp.extensions import db
 from webapp.hooks import REPLAY_PAUSE_SECONDS
 from webapp.models import LoginAttempt, ReplayedAttempt
 
+pytestmark = pytest.mark.faults
+
 
 def _spooled(app) -> list[dict]:
     folder = Path(app.instance_path) / "attempt-spool"
@@ -136,6 +138,9 @@ def test_sqlite_outage_answers_503_and_replays_the_attempts_once(sqlite_app, tmp
     _check_outage(app, client, victim, token, api, bearer)
     spooled = _spooled(app)
     assert len(spooled) == 3 and len({r["id"] for r in spooled}) == 3
+    assert [p.name for p in (Path(app.instance_path) / "attempt-spool").glob("*.jsonl")] == [
+        "attempts.jsonl"  # the failed replays of the outage took no file
+    ]
     kept = tmp_path / "kept"
     shutil.copytree(Path(app.instance_path) / "attempt-spool", kept)
 
@@ -186,7 +191,6 @@ def test_two_replayers_never_run_at_once(sqlite_app, tmp_path):
     _assert_rollups_match_attempts(app)
 
 
-@pytest.mark.faults
 def test_mariadb_killed_and_restarted(app_factory, private_mariadb):  # noqa: F811
     app = app_factory(
         SQLALCHEMY_DATABASE_URI=private_mariadb.url,

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from webapp.extensions import db
 from webapp.models import ReplayedAttempt, User
@@ -100,6 +100,8 @@ def replay() -> ReplayReport:
         if not got:
             report.busy = True
             return report
+        # Raises at once while the database is still down, before a file is taken.
+        db.session.execute(text("SELECT 1"))
         with _locked(where / "spool.lock"):
             if (where / ACTIVE).exists():
                 taken = f"replaying-{time.time_ns()}-{uuid.uuid4().hex[:8]}.jsonl"
