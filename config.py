@@ -58,9 +58,11 @@ class Config:
     SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # Server databases: a dead one must fail a request in seconds, not hang it (PyMySQL).
+    # PyMySQL waits for the server's greeting with the read timeout: a server that accepts
+    # and never answers costs that long. 30 s is gunicorn's own worker timeout.
     DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3)
-    DATABASE_READ_TIMEOUT = env_int("DATABASE_READ_TIMEOUT", 60)
-    DATABASE_WRITE_TIMEOUT = env_int("DATABASE_WRITE_TIMEOUT", 60)
+    DATABASE_READ_TIMEOUT = env_int("DATABASE_READ_TIMEOUT", 30)
+    DATABASE_WRITE_TIMEOUT = env_int("DATABASE_WRITE_TIMEOUT", 30)
     # Retry-After of the 503 answered while the database cannot be reached.
     DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER", 5)
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)

@@ -159,3 +159,47 @@ def private_mariadb(tmp_path_factory):
         yield server
     finally:
         server.kill()
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP port that accepts connections and never answers (a hung Redis or database)."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except (TimeoutError, OSError):
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+@pytest.fixture
+def limiter_reset():
+    """Leave the limiter on its main storage after a test that made it fall back.
+
+    The limiter is one object for every app of the process, and Flask-Limiter keeps its
+    "storage dead" flag across init_app: the next tests must not inherit it.
+    """
+    from webapp.extensions import limiter
+
+    yield limiter
+    limiter._storage_dead = False  # no public way to say "forget the outage"

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from tests.helpers import csrf_token
-from tests.private_services import private_redis  # noqa: F401 - fixture
+from tests.private_services import limiter_reset, private_redis  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.faults
 
@@ -32,6 +32,7 @@ def _keys(server) -> int:
 def test_limits_survive_redis_going_away_and_come_back(
     app_factory,
     private_redis,  # noqa: F811
+    limiter_reset,  # noqa: F811
     caplog,
 ):
     app = app_factory(RATELIMIT_STORAGE_URI=private_redis.url, RATELIMIT_LOGIN="4 per minute")
