@@ -53,8 +53,18 @@ class Config:
     ENV_NAME = "base"
     INSTANCE_PATH = str(instance_path())
     SECRET_KEY = env_str("SECRET_KEY")
+    # A file holding the secret key, so several app nodes share one (read when SECRET_KEY is unset).
+    SECRET_KEY_FILE = env_str("SECRET_KEY_FILE")
     SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Server databases: a dead one must fail a request in seconds, not hang it (PyMySQL).
+    # PyMySQL waits for the server's greeting with the read timeout: a server that accepts
+    # and never answers costs that long. 30 s is gunicorn's own worker timeout.
+    DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3)
+    DATABASE_READ_TIMEOUT = env_int("DATABASE_READ_TIMEOUT", 30)
+    DATABASE_WRITE_TIMEOUT = env_int("DATABASE_WRITE_TIMEOUT", 30)
+    # Retry-After of the 503 answered while the database cannot be reached.
+    DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER", 5)
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
     APP_TIMEZONE = env_str("APP_TIMEZONE", "UTC")
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -106,6 +116,10 @@ class Config:
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: count limits in this process's memory, log it once, and go back to Redis when
+    # it answers again. Short socket timeouts keep a dead Redis from costing seconds per request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = env_bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    RATELIMIT_REDIS_TIMEOUT = float(env_str("RATELIMIT_REDIS_TIMEOUT", "0.5") or 0.5)
     RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "5 per minute")
     RATELIMIT_EMAIL = env_str("RATELIMIT_EMAIL", "3 per hour")
@@ -143,6 +157,7 @@ class Config:
     RSA_PRIVATE_KEY_PATH = env_str("RSA_PRIVATE_KEY_PATH")
     # An external front end (the React client) that serves the verify and reset pages.
     FRONTEND_BASE_URL = env_str("FRONTEND_BASE_URL")
+    RSA_PRIVATE_KEY = env_str("RSA_PRIVATE_KEY")  # PEM text; wins over RSA_PRIVATE_KEY_PATH
     CORS_ORIGINS = [o.strip() for o in (env_str("CORS_ORIGINS", "") or "").split(",") if o.strip()]
     ATTEMPT_RETENTION_DAYS = env_int("ATTEMPT_RETENTION_DAYS", 365)
     MEDIA_ROOT = env_str("MEDIA_ROOT")  # uploaded avatars; default instance/media

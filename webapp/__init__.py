@@ -94,9 +94,11 @@ def _finish_config(app: Flask) -> None:
     """Fill in the embedded defaults and refuse unsafe production settings."""
     cfg = app.config
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not cfg.get("SECRET_KEY") and cfg.get("SECRET_KEY_FILE"):
+        cfg["SECRET_KEY"] = Path(cfg["SECRET_KEY_FILE"]).read_text().strip()
     if not cfg.get("SECRET_KEY"):
         if cfg["ENV_NAME"] == "production":
-            raise RuntimeError("SECRET_KEY must be set in production.")
+            raise RuntimeError("SECRET_KEY or SECRET_KEY_FILE must be set in production.")
         cfg["SECRET_KEY"] = load_or_create_secret(Path(app.instance_path) / "secret_key")
     uri = cfg.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
@@ -113,7 +115,19 @@ def _finish_config(app: Flask) -> None:
         # nobody, and concurrent sign-ins on one email queue on its row instead of
         # deadlocking on gaps (Django's choice on MySQL too).
         options.setdefault("isolation_level", "READ COMMITTED")
+        connect_args = {
+            "connect_timeout": cfg["DATABASE_CONNECT_TIMEOUT"],
+            "read_timeout": cfg["DATABASE_READ_TIMEOUT"],
+            "write_timeout": cfg["DATABASE_WRITE_TIMEOUT"],
+        }
+        options["connect_args"] = connect_args | dict(options.get("connect_args") or {})
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if str(cfg.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "rediss")):
+        timeout = cfg["RATELIMIT_REDIS_TIMEOUT"]
+        redis_options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        cfg["RATELIMIT_STORAGE_OPTIONS"] = redis_options | dict(
+            cfg.get("RATELIMIT_STORAGE_OPTIONS") or {}
+        )
     if cfg["TRUSTED_PROXY_COUNT"] > 0:
         n = cfg["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

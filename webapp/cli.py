@@ -1,4 +1,4 @@
-"""Flask commands: create-admin, seed-demo, stats rebuild, purge, mail-worker."""
+"""Flask commands: create-admin, seed-demo, stats rebuild, spool replay, purge, mail-worker."""
 
 from __future__ import annotations
 
@@ -89,6 +89,27 @@ def stats_rebuild() -> None:
         )
 
 
+@click.group("spool")
+def spool_group() -> None:
+    """The attempts kept on disk while the database was down."""
+
+
+@spool_group.command("replay")
+@with_appcontext
+def spool_replay() -> None:
+    """Write the spooled attempts back to the database, each exactly once."""
+    from webapp.services import spool
+
+    report = spool.replay()
+    if report.busy:
+        click.echo("Another replay is running; nothing done.")
+        return
+    click.echo(
+        f"Replayed {report.written} attempts; {report.skipped} were already written, "
+        f"{report.unreadable} lines unreadable."
+    )
+
+
 def _save_credentials(text: str) -> None:
     """Keep the demo credentials in the instance folder (mode 0600) for later reference."""
     path = Path(current_app.instance_path) / "demo_credentials.txt"
@@ -102,6 +123,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(stats_group)
+    app.cli.add_command(spool_group)
     app.cli.add_command(purge_command)
     app.cli.add_command(mail_worker_command)
 

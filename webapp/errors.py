@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from webapp.extensions import limiter
+from webapp.extensions import limiter, login_manager
 from webapp.hooks import mark_attempt_refused
+from webapp.services.health import database_unreachable
 from webapp.web import wants_json
 
 TITLES = {
@@ -22,6 +24,7 @@ TITLES = {
     413: "Request too large",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
 }
 MESSAGES = {
     400: "The request could not be understood.",
@@ -32,6 +35,7 @@ MESSAGES = {
     413: "The request is larger than this server accepts.",
     429: "Too many requests. Please wait before trying again.",
     500: "An unexpected error happened. It has been logged.",
+    503: "The service is briefly unavailable. Please try again in a few seconds.",
 }
 
 
@@ -106,11 +110,32 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers[name] = value
         return response
 
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def database_error(error):
+        if not database_unreachable(error):
+            raise error  # a fault of ours, not an outage: the 500 handler takes it
+        return unavailable_response(error)
+
     @app.errorhandler(InternalServerError)
     def server_error(error):
+        original = getattr(error, "original_exception", None)
+        if database_unreachable(original):  # e.g. raised by an after-request hook
+            return unavailable_response(original)
         mark_attempt_refused("error")
         app.logger.error("unhandled error: %s", getattr(error, "original_exception", error))
         return error_response(500)
+
+
+def unavailable_response(error: BaseException):
+    """503 with Retry-After while the database cannot be reached (the attempt is spooled)."""
+    current_app.logger.warning("database unreachable: %s", error)
+    mark_attempt_refused("error")
+    # The page must not ask the database who is signed in.
+    g._login_user = login_manager.anonymous_user()
+    seconds = current_app.config["DATABASE_RETRY_AFTER"]
+    return error_response(503, MESSAGES[503], seconds)
 
 
 def _custom(error: HTTPException) -> bool:

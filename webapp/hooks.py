@@ -1,9 +1,12 @@
-"""Request hooks: login-attempt capture and recording, session loading, security headers."""
+"""Request hooks: login-attempt capture, recording and spooling, session loading, security
+headers."""
 
 from __future__ import annotations
 
 import logging
 import secrets
+import time
+from contextlib import suppress
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
@@ -11,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db, login_manager
+from webapp.services import spool
+from webapp.services.health import database_unreachable
 from webapp.services.roles import is_staff
 from webapp.services.sessions import load_user_for_session
 from webapp.services.tracking import AttemptContext, record_attempt
@@ -71,9 +76,39 @@ def write_attempt(exc: BaseException | None) -> None:
         db.session.rollback()
         record_attempt(ctx)
         db.session.commit()  # marks ctx committed through the listener
-    except Exception:  # never let bookkeeping break the response
-        db.session.rollback()
-        log.exception("could not record login attempt")
+    except Exception as error:  # never let bookkeeping break the response
+        with suppress(Exception):
+            db.session.rollback()
+        if not database_unreachable(error):
+            log.exception("could not record login attempt")
+            return
+        try:  # kept on disk, written back when the database returns
+            spool.append(ctx)
+        except OSError:
+            log.exception("could not spool login attempt")
+
+
+# Monotonic time before which no request tries the spool again (the database was down).
+_replay_not_before = 0.0
+REPLAY_PAUSE_SECONDS = 1.0
+
+
+def replay_spool() -> None:
+    """Write back the attempts spooled during an outage, on a request that finds the
+    database up again (at most one try a second per process while it is still down)."""
+    global _replay_not_before
+    if request.endpoint == "static" or time.monotonic() < _replay_not_before:
+        return
+    if not spool.pending():
+        return
+    try:
+        spool.replay()
+    except Exception as error:
+        with suppress(Exception):
+            db.session.rollback()
+        _replay_not_before = time.monotonic() + REPLAY_PAUSE_SECONDS
+        if not database_unreachable(error):
+            log.exception("could not replay the attempt spool")
 
 
 def security_headers(response):
@@ -131,6 +166,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
 def register_hooks(app: Flask) -> None:
     """Install the hooks; attempt capture runs before Flask-Limiter's check."""
     app.before_request_funcs.setdefault(None, []).insert(0, capture_attempt)
+    app.before_request(replay_spool)
     app.teardown_request(write_attempt)
     app.after_request(security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask_jwt_extended import get_jwt, unset_jwt_cookies, verify_jwt_in_request
 
 from webapp.api import bp
@@ -14,6 +14,7 @@ from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
 from webapp.services import api_tokens, auth, roles, rsa_keys
 from webapp.services.avatars import avatar_url
+from webapp.services.health import run_checks
 from webapp.services.sessions import revoke
 from webapp.web import config_limit, email_key
 
@@ -315,8 +316,10 @@ def switch_role():
 
 @bp.route("/health/")
 def health():
-    """Liveness and database reachability, for load balancers."""
-    from sqlalchemy import text
-
-    db.session.execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})
+    """Each dependency's state, for load balancers: 503 when a required one is down."""
+    status, checks = run_checks()
+    if status == "down":
+        response = jsonify({"status": status, "checks": checks})
+        response.headers["Retry-After"] = str(current_app.config["DATABASE_RETRY_AFTER"])
+        return response, 503
+    return jsonify({"status": status, "checks": checks})

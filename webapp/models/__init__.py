@@ -3,7 +3,12 @@
 from webapp.models.audit import AdminAudit
 from webapp.models.base import utcnow
 from webapp.models.lockout import LoginLockout
-from webapp.models.login_attempt import LoginAttempt, LoginDeviceStat, LoginStat
+from webapp.models.login_attempt import (
+    LoginAttempt,
+    LoginDeviceStat,
+    LoginStat,
+    ReplayedAttempt,
+)
 from webapp.models.outbox import OutboxMail
 from webapp.models.security_event import SecurityEvent
 from webapp.models.session import UserSession
@@ -18,6 +23,7 @@ __all__ = [
     "LoginStat",
     "OneTimeToken",
     "OutboxMail",
+    "ReplayedAttempt",
     "SecurityEvent",
     "User",
     "UserSession",

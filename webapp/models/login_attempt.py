@@ -73,3 +73,13 @@ class LoginDeviceStat(db.Model):
     os: Mapped[str] = mapped_column(String(40), primary_key=True)
     device_type: Mapped[str] = mapped_column(String(10), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class ReplayedAttempt(db.Model):
+    """The id of each spooled attempt already written back: a replay that was cut short and
+    runs again skips these, so every spooled attempt counts exactly once."""
+
+    __tablename__ = "replayed_attempts"
+
+    spool_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    replayed_at = mapped_column(Timestamp, nullable=False, default=utcnow)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from flask import current_app
 
 
@@ -19,15 +20,23 @@ def key_path() -> Path:
 
 
 def private_key():
-    """Load the key, creating it once (mode 0600, atomically: every worker gets the same)."""
+    """Load the key: RSA_PRIVATE_KEY (PEM) if set, else the file, created once (mode 0600,
+    atomically: every worker gets the same). Several nodes share one key through either."""
     cache = current_app.extensions.setdefault("doorman_rsa", {})
+    pem = current_app.config.get("RSA_PRIVATE_KEY")
+    if pem:
+        if cache.get("pem") != pem:
+            # An environment variable often carries the PEM's line breaks as "\n".
+            text = pem.replace("\\n", "\n").strip().encode()
+            cache.update(pem=pem, path=None, key=load_pem_private_key(text, password=None))
+        return cache["key"]
     path = key_path()
     if cache.get("path") == path:
         return cache["key"]
     if not path.exists():
         _create(path)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    cache.update(path=path, key=key)
+    key = load_pem_private_key(path.read_bytes(), password=None)
+    cache.update(path=path, pem=None, key=key)
     return key
 
 
