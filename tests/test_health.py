@@ -9,7 +9,37 @@ def test_health_reports_no_redis_when_limits_are_in_memory(app_factory):
     client = app_factory(RATELIMIT_STORAGE_URI="memory://").test_client()
     r = client.get("/api/health/")
     assert r.status_code == 200
-    assert r.json == {"status": "ok", "checks": {"database": {"status": "ok"}}}
+    assert r.json == {
+        "status": "ok",
+        "checks": {"database": {"status": "ok"}, "outbox": OUTBOX_EMPTY},
+    }
+
+
+OUTBOX_EMPTY = {"status": "ok", "pending": 0, "dead": 0, "oldest_pending_age_s": None}
+
+
+def test_health_reports_the_mail_backlog_and_degrades_when_mail_is_late(app, db):
+    from datetime import timedelta
+
+    from webapp.models import OutboxMail, utcnow
+
+    client = app.test_client()
+    db.session.add(
+        OutboxMail(
+            recipient="a@example.com",
+            subject="s",
+            body_text="t",
+            body_html="h",
+            message_id="<m@example.com>",
+            created_at=utcnow() - timedelta(minutes=16),
+        )
+    )
+    db.session.commit()
+    r = client.get("/api/health/")
+    assert r.status_code == 200 and r.json["status"] == "degraded"
+    outbox = r.json["checks"]["outbox"]
+    assert outbox["status"] == "late" and outbox["pending"] == 1 and outbox["dead"] == 0
+    assert outbox["oldest_pending_age_s"] > 15 * 60
 
 
 DOWN = {"status": "down", "detail": "ZeroDivisionError"}
@@ -30,7 +60,8 @@ def test_health_reports_every_registered_check(
     # How the mail outbox joins: one more named check (see services/health.py).
     from webapp.services import health
 
-    monkeypatch.setattr(health, "CHECKS", [*health.CHECKS, health.Check("outbox", probe, required)])
+    others = [check for check in health.CHECKS if check.name != "outbox"]
+    monkeypatch.setattr(health, "CHECKS", [*others, health.Check("outbox", probe, required)])
     client = app_factory(RATELIMIT_STORAGE_URI="memory://").test_client()
     r = client.get("/api/health/")
     assert r.status_code == code and r.json["status"] == status
