@@ -90,6 +90,8 @@ class Config:
     CODE_LOCK_MINUTES = env_int("CODE_LOCK_MINUTES", 10)
     RESET_LINK_MINUTES = env_int("RESET_LINK_MINUTES", 60)
     UNLOCK_LINK_HOURS = env_int("UNLOCK_LINK_HOURS", 24)
+    # Reset and resend requests last at least this long, known email or not (no enumeration).
+    ENUMERATION_FLOOR_MS = env_int("ENUMERATION_FLOOR_MS", 25)
 
     # Lockout
     LOCKOUT_ENABLED = env_bool("LOCKOUT_ENABLED", True)

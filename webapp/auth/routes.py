@@ -12,7 +12,7 @@ from webapp.auth import bp
 from webapp.auth.forms import EmailForm, LoginForm, NewPasswordForm, RegisterForm, VerifyCodeForm
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, rsa_keys
+from webapp.services import api_tokens, auth, rsa_keys, timing
 from webapp.web import config_limit, email_key, link_failed, safe_next_url
 
 
@@ -183,8 +183,9 @@ def resend_verification():
     """Send a fresh verification email (same answer whether or not the account exists)."""
     form = EmailForm()
     if form.validate_on_submit():
-        auth.resend_verification(form.email.data)
-        db.session.commit()
+        with timing.enumeration_floor():
+            auth.resend_verification(form.email.data)
+            db.session.commit()
         flash("If that account is waiting for verification, a new email is on its way.", "info")
         return redirect(url_for("auth.verify_code", email=auth.normalise_email(form.email.data)))
     flash("Enter a valid email address.", "danger")
@@ -197,8 +198,9 @@ def forgot_password():
     """Ask for a password reset link (same answer for every email)."""
     form = EmailForm()
     if form.validate_on_submit():
-        auth.request_password_reset(form.email.data)
-        db.session.commit()
+        with timing.enumeration_floor():
+            auth.request_password_reset(form.email.data)
+            db.session.commit()
         flash("If an account exists with this email, a password reset email has been sent.", "info")
         return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200
