@@ -12,10 +12,10 @@ from webapp.api.common import ApiError, api_auth, json_body, me, text_field, wir
 from webapp.api.docs import doc
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, roles, rsa_keys, timing
+from webapp.services import api_tokens, auth, devices, roles, rsa_keys, timing
 from webapp.services.avatars import avatar_url
 from webapp.services.sessions import revoke
-from webapp.web import config_limit, email_key
+from webapp.web import config_limit, device_cookie, email_key
 
 
 @bp.route("/user/public-key/")
@@ -66,7 +66,9 @@ def token():
     except ApiError:
         ctx.finish("invalid_input")
         raise
-    result = auth.password_login(email, password, ctx, kind="api", respond=_signed_in)
+    result = auth.password_login(
+        email, password, ctx, kind="api", respond=_signed_in, device_cookie=device_cookie()
+    )
     db.session.commit()
     if result.status == "locked":
         raise ApiError(
@@ -87,7 +89,11 @@ def token():
 def _signed_in(result: auth.LoginResult):
     """The answer to a sign-in, built while the password is checked (and before the commit,
     which would expire the user and cost a reload)."""
-    return with_cookies(login_payload(result.user, api_tokens.public(result.tokens)), result.tokens)
+    response = with_cookies(
+        login_payload(result.user, api_tokens.public(result.tokens)), result.tokens
+    )
+    devices.set_cookie(response, result.device_cookie)
+    return response
 
 
 def _login_fields(data: dict) -> tuple[str, str]:

@@ -12,8 +12,8 @@ from webapp.auth import bp
 from webapp.auth.forms import EmailForm, LoginForm, NewPasswordForm, RegisterForm, VerifyCodeForm
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, rsa_keys, timing
-from webapp.web import config_limit, email_key, link_failed, safe_next_url
+from webapp.services import api_tokens, auth, devices, rsa_keys, timing
+from webapp.web import config_limit, device_cookie, email_key, link_failed, safe_next_url
 
 
 def _landing(next_url: str | None = None):
@@ -25,6 +25,7 @@ def _signed_in(result: auth.LoginResult, next_url: str | None):
     session); built while the password is checked."""
     response = _landing(next_url)
     api_tokens.set_cookies(response, result.tokens)
+    devices.set_cookie(response, result.device_cookie)
     return response
 
 
@@ -47,6 +48,7 @@ def login():
             ctx,
             remember=bool(form.remember.data),
             respond=lambda signed_in: _signed_in(signed_in, form.next.data),
+            device_cookie=device_cookie(),
         )
         db.session.commit()
         if result.status == "ok":

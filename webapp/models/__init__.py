@@ -2,6 +2,7 @@
 
 from webapp.models.audit import AdminAudit
 from webapp.models.base import utcnow
+from webapp.models.device import TrustedDevice
 from webapp.models.lockout import LoginLockout
 from webapp.models.login_attempt import LoginAttempt, LoginDeviceStat, LoginStat
 from webapp.models.security_event import SecurityEvent
@@ -17,6 +18,7 @@ __all__ = [
     "LoginStat",
     "OneTimeToken",
     "SecurityEvent",
+    "TrustedDevice",
     "User",
     "UserSession",
     "utcnow",
