@@ -1,5 +1,6 @@
 """Device cookies (OWASP): the owner's devices get in while untrusted clients stay locked out."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import select, update
 
 from tests.conftest import extract
 from tests.helpers import PASSWORD, login, post_form
+from webapp.extensions import db as database
 from webapp.models import LoginAttempt, LoginLockout, SecurityEvent, TrustedDevice, utcnow
 from webapp.services.devices import SALT
 
@@ -159,13 +161,11 @@ def _expired(app, owner_cookie, other_cookie, owner_id):
 
 
 def _change_owner_devices(app, owner_id, **values):
-    from webapp.extensions import db
-
     with app.app_context():
-        db.session.execute(
+        database.session.execute(
             update(TrustedDevice).where(TrustedDevice.user_id == owner_id).values(**values)
         )
-        db.session.commit()
+        database.session.commit()
 
 
 UNTRUSTED = [
@@ -313,3 +313,25 @@ def test_signing_out_everywhere_and_new_passwords_forget_every_device(
     lock_email(app, "api", owner.email)
     phone = client_at(app, OWNER_IP_2, phone_cookie)
     assert attempt(phone, "api", owner.email, password).status_code == 429
+
+
+def test_parallel_failures_from_one_device_are_counted_one_after_another(app, user_factory):
+    owner = user_factory(email="olive@example.com")
+    cookie = sign_in(app, "api", owner.email, OWNER_IP)
+
+    def wrong(i):
+        client = client_at(app, f"192.0.2.{i + 1}", cookie)
+        return attempt(client, "api", owner.email, f"wrong-{i}").status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = sorted(pool.map(wrong, range(10)))
+    assert codes == [400] * 5 + [429] * 5
+    with app.app_context():  # read afterwards: the db fixture's session is not for threads
+        session = database.session
+        rows = session.execute(select(LoginAttempt.reason)).scalars()
+        assert sorted(rows) == ["bad_credentials"] * 5 + ["locked"] * 5 + ["ok"]
+        device = session.execute(select(TrustedDevice)).scalar_one()
+        assert device.level == 1 and device.locked_until is not None and device.failures == 0
+        email_lock = session.get(LoginLockout, owner.email)
+        assert email_lock.failures == 0 and email_lock.locked_until is None
+        assert len(session.execute(select(SecurityEvent)).all()) == 1
