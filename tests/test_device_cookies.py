@@ -335,3 +335,17 @@ def test_parallel_failures_from_one_device_are_counted_one_after_another(app, us
         email_lock = session.get(LoginLockout, owner.email)
         assert email_lock.failures == 0 and email_lock.locked_until is None
         assert len(session.execute(select(SecurityEvent)).all()) == 1
+
+
+def test_purge_removes_devices_long_expired_or_revoked(app, db, user_factory):
+    owner = user_factory()
+    for ip in (OWNER_IP, OWNER_IP_2, STRANGER_IP):
+        sign_in(app, "api", owner.email, ip)
+    old, live, recently_revoked = devices(db)
+    long_ago = utcnow() - timedelta(days=31)
+    old.expires_at = long_ago
+    recently_revoked.revoked_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 0 and "1 trusted devices" in result.output
+    assert [d.id for d in devices(db)] == [live.id, recently_revoked.id]

@@ -110,7 +110,8 @@ def register_cli(app: Flask) -> None:
 )
 @with_appcontext
 def purge_command(retention_days: int | None) -> None:
-    """Remove expired tokens and sessions, and attempts past the retention; rollups keep counts."""
+    """Remove expired tokens, sessions and trusted devices, and attempts past the retention;
+    rollups keep counts."""
     from webapp.services.maintenance import purge
 
     days = (
@@ -121,6 +122,7 @@ def purge_command(retention_days: int | None) -> None:
     counts = purge(days)
     db.session.commit()
     click.echo(
-        f"Removed {counts['tokens']} tokens, {counts['sessions']} sessions and "
-        f"{counts['attempts']} attempts older than {days} days."
+        f"Removed {counts['tokens']} tokens, {counts['sessions']} sessions, "
+        f"{counts['devices']} trusted devices and {counts['attempts']} attempts older than "
+        f"{days} days."
     )

@@ -1,4 +1,4 @@
-"""Housekeeping: expired tokens and sessions, and attempts past the retention period."""
+"""Housekeeping: expired tokens, sessions and trusted devices, and attempts past the retention."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 
 from webapp.extensions import db
-from webapp.models import LoginAttempt, OneTimeToken, UserSession, utcnow
+from webapp.models import LoginAttempt, OneTimeToken, TrustedDevice, UserSession, utcnow
 
 SESSION_GRACE = timedelta(days=30)  # revoked sessions stay visible in the admin for a while
 
@@ -28,7 +28,16 @@ def purge(retention_days: int) -> dict[str, int]:
             )
         )
     ).rowcount
+    # Clients that keep no cookies leave a trusted device behind at every sign-in.
+    devices = db.session.execute(
+        delete(TrustedDevice).where(
+            or_(
+                TrustedDevice.expires_at < now - SESSION_GRACE,
+                TrustedDevice.revoked_at < now - SESSION_GRACE,
+            )
+        )
+    ).rowcount
     attempts = db.session.execute(
         delete(LoginAttempt).where(LoginAttempt.created_at < now - timedelta(days=retention_days))
     ).rowcount
-    return {"tokens": tokens, "sessions": sessions, "attempts": attempts}
+    return {"tokens": tokens, "sessions": sessions, "devices": devices, "attempts": attempts}
