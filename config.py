@@ -103,6 +103,8 @@ class Config:
     CODE_LOCK_MINUTES = env_int("CODE_LOCK_MINUTES", 10)
     RESET_LINK_MINUTES = env_int("RESET_LINK_MINUTES", 60)
     UNLOCK_LINK_HOURS = env_int("UNLOCK_LINK_HOURS", 24)
+    # Reset and resend requests last at least this long, known email or not (no enumeration).
+    ENUMERATION_FLOOR_MS = env_int("ENUMERATION_FLOOR_MS", 25)
 
     # Lockout
     LOCKOUT_ENABLED = env_bool("LOCKOUT_ENABLED", True)
@@ -111,6 +113,11 @@ class Config:
     LOCKOUT_DURATIONS_MINUTES = [
         int(x) for x in env_str("LOCKOUT_DURATIONS_MINUTES", "15,60,1440").split(",")
     ]
+    # Device cookies (OWASP): a client that signed in to an account before is judged by its own
+    # failures, so a lockout caused by others does not keep the owner out.
+    DEVICE_COOKIE_NAME = env_str("DEVICE_COOKIE_NAME", "doorman_device")
+    DEVICE_COOKIE_DAYS = env_int("DEVICE_COOKIE_DAYS", 365)
+    DEVICE_LOCKOUT_THRESHOLD = env_int("DEVICE_LOCKOUT_THRESHOLD", LOCKOUT_THRESHOLD)
 
     # Rate limits (Flask-Limiter)
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)

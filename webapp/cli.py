@@ -137,7 +137,8 @@ def register_cli(app: Flask) -> None:
 )
 @with_appcontext
 def purge_command(retention_days: int | None) -> None:
-    """Remove expired tokens, old sessions and sent mail, and attempts past the retention."""
+    """Remove expired tokens, sessions and trusted devices, old sent mail, and attempts past
+    the retention; rollups keep counts."""
     from webapp.services.maintenance import purge
 
     days = (
@@ -149,7 +150,8 @@ def purge_command(retention_days: int | None) -> None:
     db.session.commit()
     click.echo(
         f"Removed {counts['tokens']} tokens, {counts['sessions']} sessions, "
-        f"{counts['mail']} sent mails and {counts['attempts']} attempts older than {days} days."
+        f"{counts['devices']} trusted devices, {counts['mail']} sent mails and "
+        f"{counts['attempts']} attempts older than {days} days."
     )
 
 

@@ -57,6 +57,11 @@ def submitted_email() -> str:
     return (email if isinstance(email, str) else "").strip().lower()[:254]
 
 
+def device_cookie() -> str | None:
+    """The device cookie the client sent (OWASP device cookies), if any."""
+    return request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
+
+
 def email_key() -> str:
     """Rate-limit key for per-email limits, for forms and JSON bodies alike."""
     return f"email:{submitted_email()}"

@@ -19,7 +19,7 @@ from webapp.account.forms import (
     ViewAsForm,
 )
 from webapp.extensions import db
-from webapp.services import accounts, auth, avatars, roles
+from webapp.services import accounts, auth, avatars, devices, roles
 from webapp.services.spreadsheets import safe_row
 from webapp.web import link_failed
 
@@ -152,9 +152,10 @@ def confirm_email(token: str):
 @bp.route("/sessions")
 @login_required
 def sessions():
-    """Your signed-in devices."""
+    """Your signed-in devices, and the devices trusted to sign in despite a lockout."""
     rows = accounts.active_sessions(current_user.id)
-    return render_template("account/sessions.html", sessions=rows)
+    trusted = devices.live_devices(current_user.id)
+    return render_template("account/sessions.html", sessions=rows, devices=trusted)
 
 
 @bp.route("/sessions/<session_id>/revoke", methods=["POST"])
@@ -168,6 +169,17 @@ def revoke_session(session_id: str):
         logout_user()
         return redirect(url_for("auth.login"))
     flash("That session was signed out.", "info")
+    return redirect(url_for("account.sessions"))
+
+
+@bp.route("/devices/<int:device_id>/revoke", methods=["POST"])
+@login_required
+def revoke_device(device_id: int):
+    """Stop trusting one device: it shares the email's lockout again until it signs in."""
+    if not devices.revoke_own(current_user, device_id):
+        abort(404)
+    db.session.commit()
+    flash("That device is no longer trusted.", "info")
     return redirect(url_for("account.sessions"))
 
 

@@ -12,11 +12,11 @@ from webapp.api.common import ApiError, api_auth, json_body, me, text_field, wir
 from webapp.api.docs import doc
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, roles, rsa_keys
+from webapp.services import api_tokens, auth, devices, roles, rsa_keys, timing
 from webapp.services.avatars import avatar_url
 from webapp.services.health import run_checks
 from webapp.services.sessions import revoke
-from webapp.web import config_limit, email_key
+from webapp.web import config_limit, device_cookie, email_key
 
 
 @bp.route("/user/public-key/")
@@ -67,7 +67,9 @@ def token():
     except ApiError:
         ctx.finish("invalid_input")
         raise
-    result = auth.password_login(email, password, ctx, kind="api", respond=_signed_in)
+    result = auth.password_login(
+        email, password, ctx, kind="api", respond=_signed_in, device_cookie=device_cookie()
+    )
     db.session.commit()
     if result.status == "locked":
         raise ApiError(
@@ -88,7 +90,11 @@ def token():
 def _signed_in(result: auth.LoginResult):
     """The answer to a sign-in, built while the password is checked (and before the commit,
     which would expire the user and cost a reload)."""
-    return with_cookies(login_payload(result.user, api_tokens.public(result.tokens)), result.tokens)
+    response = with_cookies(
+        login_payload(result.user, api_tokens.public(result.tokens)), result.tokens
+    )
+    devices.set_cookie(response, result.device_cookie)
+    return response
 
 
 def _login_fields(data: dict) -> tuple[str, str]:
@@ -238,11 +244,12 @@ def _email_only() -> str:
 def resend_verification():
     """Same answer for unknown and unverified emails."""
     email = _email_only()
-    user = auth.find_user_by_email(email)
-    if user is not None and user.is_verified:
-        return jsonify({"message": "Email is already verified."})
-    auth.resend_verification(email)
-    db.session.commit()
+    with timing.enumeration_floor():
+        user = auth.find_user_by_email(email)
+        if user is not None and user.is_verified:
+            return jsonify({"message": "Email is already verified."})
+        auth.resend_verification(email)
+        db.session.commit()
     return jsonify(
         {
             "message": "If the account exists and is not verified, a new verification "
@@ -256,8 +263,10 @@ def resend_verification():
 @doc("Ask for a password reset", body="Email", responses={200: "Message", 400: "FieldErrors"})
 def password_reset():
     """Mail a reset link; the same answer for every email (no enumeration)."""
-    auth.request_password_reset(_email_only())
-    db.session.commit()
+    email = _email_only()
+    with timing.enumeration_floor():
+        auth.request_password_reset(email)
+        db.session.commit()
     return jsonify(
         {"message": "If an account exists with this email, a password reset email has been sent."}
     )

@@ -12,8 +12,8 @@ from webapp.auth import bp
 from webapp.auth.forms import EmailForm, LoginForm, NewPasswordForm, RegisterForm, VerifyCodeForm
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, rsa_keys
-from webapp.web import config_limit, email_key, link_failed, safe_next_url
+from webapp.services import api_tokens, auth, devices, rsa_keys, timing
+from webapp.web import config_limit, device_cookie, email_key, link_failed, safe_next_url
 
 
 def _landing(next_url: str | None = None):
@@ -25,6 +25,7 @@ def _signed_in(result: auth.LoginResult, next_url: str | None):
     session); built while the password is checked."""
     response = _landing(next_url)
     api_tokens.set_cookies(response, result.tokens)
+    devices.set_cookie(response, result.device_cookie)
     return response
 
 
@@ -47,6 +48,7 @@ def login():
             ctx,
             remember=bool(form.remember.data),
             respond=lambda signed_in: _signed_in(signed_in, form.next.data),
+            device_cookie=device_cookie(),
         )
         db.session.commit()
         if result.status == "ok":
@@ -187,8 +189,9 @@ def resend_verification():
     """Send a fresh verification email (same answer whether or not the account exists)."""
     form = EmailForm()
     if form.validate_on_submit():
-        auth.resend_verification(form.email.data)
-        db.session.commit()
+        with timing.enumeration_floor():
+            auth.resend_verification(form.email.data)
+            db.session.commit()
         flash("If that account is waiting for verification, a new email is on its way.", "info")
         return redirect(url_for("auth.verify_code", email=auth.normalise_email(form.email.data)))
     flash("Enter a valid email address.", "danger")
@@ -201,8 +204,9 @@ def forgot_password():
     """Ask for a password reset link (same answer for every email)."""
     form = EmailForm()
     if form.validate_on_submit():
-        auth.request_password_reset(form.email.data)
-        db.session.commit()
+        with timing.enumeration_floor():
+            auth.request_password_reset(form.email.data)
+            db.session.commit()
         flash("If an account exists with this email, a password reset email has been sent.", "info")
         return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200

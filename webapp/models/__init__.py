@@ -2,6 +2,7 @@
 
 from webapp.models.audit import AdminAudit
 from webapp.models.base import utcnow
+from webapp.models.device import TrustedDevice
 from webapp.models.lockout import LoginLockout
 from webapp.models.login_attempt import (
     LoginAttempt,
@@ -25,6 +26,7 @@ __all__ = [
     "OutboxMail",
     "ReplayedAttempt",
     "SecurityEvent",
+    "TrustedDevice",
     "User",
     "UserSession",
     "utcnow",

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import SecurityEvent, User, UserSession, utcnow
-from webapp.services import api_tokens, links, lockout, tokens
+from webapp.models import SecurityEvent, TrustedDevice, User, UserSession, utcnow
+from webapp.services import api_tokens, devices, links, lockout, tokens
 from webapp.services.mail import send_email
 from webapp.services.passwords import (
     PendingCheck,
@@ -86,16 +86,19 @@ class LoginResult:
     retry_after: int = 0
     tokens: dict[str, str] | None = None  # the session's JWT pair (web pages' widgets too)
     response: Any = None  # the caller's answer to a sign-in (SignInOptions.respond)
+    device_cookie: str | None = None  # the device cookie a sign-in sends back
 
 
 @dataclass(frozen=True)
 class SignInOptions:
     """What a sign-in opens (a remembered session? web or api?) and how its caller answers:
-    `respond(result)` builds that answer while the hash is checked."""
+    `respond(result)` builds that answer while the hash is checked. `device_cookie` is the
+    one the client sent, if any."""
 
     remember: bool = False
     kind: str = "web"
     respond: Callable[[LoginResult], Any] | None = None
+    device_cookie: str | None = None
 
 
 def password_login(
@@ -106,6 +109,7 @@ def password_login(
     remember: bool = False,
     kind: str = "web",
     respond: Callable[[LoginResult], Any] | None = None,
+    device_cookie: str | None = None,
 ) -> LoginResult:
     """Run the pipeline for an email and password; the attempt row joins the same transaction.
 
@@ -117,8 +121,10 @@ def password_login(
     The request hook writes the attempt row instead if this transaction never commits.
     `respond(result)` builds the caller's answer to a sign-in while the hash is checked; it
     is thrown away if the password was wrong.
+    A client with a live device cookie for the account is judged by its own failures only
+    (OWASP device cookies); every other client shares the email's lockout.
     """
-    how = SignInOptions(remember, kind, respond)
+    how = SignInOptions(remember, kind, respond, device_cookie)
     result = _password_pipeline(email, password, ctx, how)
     if result.status != "ok":  # 7. record the attempt (a sign-in recorded it already)
         record_attempt(ctx)
@@ -130,19 +136,22 @@ def _password_pipeline(
 ) -> LoginResult:
     email = normalise_email(email)
     ctx.email = email
-    # 1. identify: the account and its lockout record, read without locking
+    # 1. identify: the account, its lockout record and the client's trusted device, unlocked
     first = lockout.peek(email)
     ctx.user_id = first.user_id
-    if locked := _refuse_if_locked(first, ctx):  # (rate limits ran before the view)
+    device = devices.recognise(how.device_cookie, first.user_id)
+    if locked := _refuse_if_locked(_gate(device, first), ctx):  # (rate limits ran before)
         return locked
     checked = first.password_hash
     verdict = verify_later(checked, password)  # 2. on a worker thread
     # 3. meanwhile, lock the lockout record: attempts on one email run one after another
     state, user = lockout.acquire(email)
-    if locked := _refuse_if_locked(state, ctx, user):  # by a parallel attempt meanwhile
+    device = devices.reread(device)
+    gate = _gate(device, state)
+    if locked := _refuse_if_locked(gate, ctx, user):  # by a parallel attempt meanwhile
         return locked
     if user is not None and user.password_hash == checked and user.is_active and user.is_verified:
-        signed_in = _sign_in(user, state, ctx, how, verdict)  # 4-7 meanwhile
+        signed_in = _sign_in(user, gate, ctx, how, verdict, device)  # 4-7 meanwhile
         ok, needs_rehash = verdict.result()
         if ok:
             if needs_rehash:
@@ -150,7 +159,15 @@ def _password_pipeline(
             return signed_in
     else:
         ok = verdict.result()[0]
-    return _refuse(email, ok, checked, ctx, how)
+    return _refuse(email, ok, checked, ctx, how, device)
+
+
+def _gate(
+    device: TrustedDevice | None, email_lock: lockout.Peek | lockout.LockState
+) -> lockout.Peek | lockout.LockState:
+    """The lock that judges an attempt: a trusted device's own, or else the email's (which a
+    trusted device never feels: untrusted clients' failures cannot keep its owner out)."""
+    return email_lock if device is None else lockout.of_device(device)
 
 
 def _refuse_if_locked(
@@ -181,9 +198,11 @@ def _sign_in(
     ctx: AttemptContext,
     how: SignInOptions,
     verdict: PendingCheck | None = None,
+    device: TrustedDevice | None = None,
 ) -> LoginResult:
-    """Clear the lockout, open the session with its tokens, count the login, record the
-    attempt and build the answer, while the hash is checked (the verdict), or after it.
+    """Clear the lockout (a trusted device's own, else the email's), open the session with its
+    tokens, trust the device, count the login, record the attempt and build the answer, while
+    the hash is checked (the verdict), or after it.
 
     The rows of this account go in at once: nobody waits on them. Everyone's rollup rows are
     shared by every sign-in. Where rows are locked one by one, they go in as the check is
@@ -193,12 +212,15 @@ def _sign_in(
     """
     lockout.clear(state, forget_level=True)
     session = open_session(user, ctx.ip, ctx.user_agent, remember=how.remember, kind=how.kind)
+    cookie = devices.signed_in(user, device, how.device_cookie, ctx.ip, session.device)
     count_login(user, ctx.ip, utcnow())
     db.session.flush()
     ctx.session_id = session.id
     ctx.finish("ok", user=user, success=True)
     insert_attempt(ctx)
-    result = LoginResult("ok", user, session, tokens=api_tokens.issue_pair(session))
+    result = LoginResult(
+        "ok", user, session, tokens=api_tokens.issue_pair(session), device_cookie=cookie
+    )
     if how.respond is not None:
         result.response = how.respond(result)
     if verdict is not None and shared_rows_wait():
@@ -215,18 +237,23 @@ def _refuse(
     checked: str | None,
     ctx: AttemptContext,
     how: SignInOptions,
+    device: TrustedDevice | None = None,
 ) -> LoginResult:
     """Everything but a sign-in: undo what was prepared, lock the lockout record again and
     decide on fresh rows. Every refusal takes this path, whatever its reason, so a wrong
-    password costs the same as an unknown email."""
+    password costs the same as an unknown email. A trusted device's failures lock it alone."""
     db.session.rollback()
     ctx.session_id = None
     state, user = lockout.acquire(email)
-    if locked := _refuse_if_locked(state, ctx, user):
+    device = devices.reread(device)
+    gate = _gate(device, state)
+    if locked := _refuse_if_locked(gate, ctx, user):
         return locked
     if not ok or user is None or user.password_hash != checked:  # (changed meanwhile)
-        locked_for = lockout.register_failure(state, utcnow())
-        if locked_for:
+        locked_for = lockout.register_failure(gate, utcnow())
+        if locked_for and device is not None:
+            _announce_device_lockout(email, device, ctx.ip, locked_for)
+        elif locked_for:
             _announce_lockout(email, user, ctx.ip, locked_for)
         ctx.finish("unknown_user" if user is None else "bad_credentials", user=user)
         return LoginResult("invalid")
@@ -237,7 +264,7 @@ def _refuse(
         ctx.finish("unverified", user=user)
         return LoginResult("unverified", user)
     # The account was activated or verified while its password was checked.
-    return _sign_in(user, state, ctx, how)
+    return _sign_in(user, gate, ctx, how, device=device)
 
 
 def _announce_lockout(email: str, user: User | None, ip: str, seconds: int) -> None:
@@ -266,6 +293,21 @@ def _announce_lockout(email: str, user: User | None, ip: str, seconds: int) -> N
         ip=ip,
         unlock_url=url_for("auth.unlock", token=raw, _external=True),
         reset_url=url_for("auth.forgot_password", _external=True),
+    )
+
+
+def _announce_device_lockout(email: str, device: TrustedDevice, ip: str, seconds: int) -> None:
+    """Record that one trusted device locked itself; the account and its other devices are
+    untouched, so there is no unlock mail."""
+    db.session.add(
+        SecurityEvent(
+            kind="lockout",
+            user_id=device.user_id,
+            email=email,
+            ip=ip,
+            details=f"A trusted device ({device.device}) was locked for {seconds // 60} minutes "
+            "after repeated failed sign-ins.",
+        )
     )
 
 

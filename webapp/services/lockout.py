@@ -13,7 +13,7 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
-from webapp.models import LoginLockout, User
+from webapp.models import LoginLockout, TrustedDevice, User
 
 # A lock more than this long ago no longer escalates the next one.
 ESCALATION_MEMORY = timedelta(hours=24)
@@ -28,9 +28,11 @@ def _wait(locked_until: datetime | None, now: datetime) -> int:
 
 @dataclass
 class LockState:
-    """The row-locked lockout record for one email during an attempt."""
+    """The lockout record that judges an attempt: the email's (row-locked for the attempt), or
+    a trusted device's own. Both rows carry the same failure and lock columns."""
 
-    row: LoginLockout | None
+    row: LoginLockout | TrustedDevice | None
+    threshold_setting: str = "LOCKOUT_THRESHOLD"
 
     def retry_after(self, now: datetime) -> int:
         """Seconds until the lock ends, or 0 when not locked."""
@@ -75,6 +77,11 @@ def _peek_statement():
         .outerjoin(users, users.c.email == email.c.email)
         .outerjoin(lockouts, lockouts.c.email == email.c.email)
     )
+
+
+def of_device(device: TrustedDevice) -> LockState:
+    """A trusted device's own lockout record (none while lockout is switched off)."""
+    return LockState(device if _enabled() else None, "DEVICE_LOCKOUT_THRESHOLD")
 
 
 def acquire(email: str) -> tuple[LockState, User | None]:
@@ -153,7 +160,7 @@ def register_failure(state: LockState, now: datetime) -> int:
         row.failures = 0
         row.window_started_at = now
     row.failures += 1
-    if row.failures < cfg["LOCKOUT_THRESHOLD"]:
+    if row.failures < cfg[state.threshold_setting]:
         return 0
     durations = cfg["LOCKOUT_DURATIONS_MINUTES"]
     recent = row.last_locked_at is not None and now - row.last_locked_at < ESCALATION_MEMORY

@@ -1,4 +1,5 @@
-"""Housekeeping: expired tokens and sessions, old sent mail, attempts past the retention."""
+"""Housekeeping: expired tokens, sessions and trusted devices, old sent mail, and attempts
+past the retention."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 
 from webapp.extensions import db
-from webapp.models import LoginAttempt, OneTimeToken, OutboxMail, UserSession, utcnow
+from webapp.models import LoginAttempt, OneTimeToken, OutboxMail, TrustedDevice, UserSession, utcnow
 from webapp.models.outbox import SENT
 
 SESSION_GRACE = timedelta(days=30)  # revoked sessions stay visible in the admin for a while
@@ -30,6 +31,15 @@ def purge(retention_days: int) -> dict[str, int]:
             )
         )
     ).rowcount
+    # Clients that keep no cookies leave a trusted device behind at every sign-in.
+    devices = db.session.execute(
+        delete(TrustedDevice).where(
+            or_(
+                TrustedDevice.expires_at < now - SESSION_GRACE,
+                TrustedDevice.revoked_at < now - SESSION_GRACE,
+            )
+        )
+    ).rowcount
     attempts = db.session.execute(
         delete(LoginAttempt).where(LoginAttempt.created_at < now - timedelta(days=retention_days))
     ).rowcount
@@ -39,4 +49,10 @@ def purge(retention_days: int) -> dict[str, int]:
             OutboxMail.status == SENT, OutboxMail.sent_at < now - SENT_MAIL_KEEP
         )
     ).rowcount
-    return {"tokens": tokens, "sessions": sessions, "attempts": attempts, "mail": mail}
+    return {
+        "tokens": tokens,
+        "sessions": sessions,
+        "devices": devices,
+        "attempts": attempts,
+        "mail": mail,
+    }

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from webapp.extensions import db
 from webapp.models import User, UserSession, utcnow
+from webapp.services import devices
 from webapp.services.tracking import device_label
 
 
@@ -81,11 +82,16 @@ def revoke(session_id: str, reason: str) -> None:
 
 
 def revoke_all(user_id: int, reason: str, *, keep: str | None = None) -> int:
-    """Revoke every live session of a user, optionally keeping one; returns how many."""
+    """Revoke every live session of a user, optionally keeping one; returns how many.
+
+    Every trusted device goes too (this one's included): signing out everywhere, a password
+    change or reset must also end the trust that outlives those sessions.
+    """
     stmt = update(UserSession).where(
         UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
     )
     if keep:
         stmt = stmt.where(UserSession.id != keep)
     result = db.session.execute(stmt.values(revoked_at=utcnow(), revoked_reason=reason))
+    devices.revoke_all(user_id, reason)
     return result.rowcount
