@@ -152,15 +152,16 @@ def db(app, app_factory):
 def deliver_mail(app):
     """Deliver the mail outbox at the end of each request, as the background sender would.
 
-    The sender thread is off in tests; this keeps delivery synchronous and ordered.
+    The sender thread is off in tests; this keeps delivery synchronous and ordered. Every app
+    the test builds delivers (app_factory's too), so a test may bring its own settings.
     """
 
     def deliver(sender, **extra):
         deliver_pending(sender)
 
-    request_finished.connect(deliver, app)
+    request_finished.connect(deliver)
     yield
-    request_finished.disconnect(deliver, app)
+    request_finished.disconnect(deliver)
 
 
 @pytest.fixture
