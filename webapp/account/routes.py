@@ -19,7 +19,7 @@ from webapp.account.forms import (
     ViewAsForm,
 )
 from webapp.extensions import db
-from webapp.services import accounts, auth, avatars, roles
+from webapp.services import accounts, auth, avatars, mfa, roles
 from webapp.web import link_failed
 
 
@@ -153,7 +153,8 @@ def confirm_email(token: str):
 def sessions():
     """Your signed-in devices."""
     rows = accounts.active_sessions(current_user.id)
-    return render_template("account/sessions.html", sessions=rows)
+    trusted = mfa.trusted_browsers(current_user.id)
+    return render_template("account/sessions.html", sessions=rows, trusted_browsers=trusted)
 
 
 @bp.route("/sessions/<session_id>/revoke", methods=["POST"])

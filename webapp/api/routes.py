@@ -68,6 +68,10 @@ def token():
         raise
     result = auth.password_login(email, password, ctx, kind="api", respond=_signed_in)
     db.session.commit()
+    if result.status == "mfa_required":
+        from webapp.api.mfa import mfa_required_body
+
+        return jsonify(mfa_required_body(result))
     if result.status == "locked":
         raise ApiError(
             429,

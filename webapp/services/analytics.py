@@ -703,6 +703,7 @@ def top_failures(window: Window, column, limit: int = 10) -> list[tuple[str, int
         select(column, func.count())
         .where(
             LoginAttempt.success.is_(False),
+            LoginAttempt.reason.not_in(tracking.NOT_COUNTED),
             LoginAttempt.created_at >= start,
             LoginAttempt.created_at < end,
             column != "",

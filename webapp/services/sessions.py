@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from webapp.extensions import db
 from webapp.models import User, UserSession, utcnow
+from webapp.services.mfa import revoke_all_trusted
 from webapp.services.tracking import device_label
 
 
@@ -81,7 +82,10 @@ def revoke(session_id: str, reason: str) -> None:
 
 
 def revoke_all(user_id: int, reason: str, *, keep: str | None = None) -> int:
-    """Revoke every live session of a user, optionally keeping one; returns how many."""
+    """Revoke every live session of a user, optionally keeping one; returns how many.
+
+    Browsers trusted to skip the second factor are no longer trusted either."""
+    revoke_all_trusted(user_id)
     stmt = update(UserSession).where(
         UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
     )
