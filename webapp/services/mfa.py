@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, render_template, url_for
+from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 
@@ -529,8 +530,11 @@ def send_challenge_email_code(raw: str) -> bool:
 
 
 def _issue_code(user: User | None, purpose: str, minutes: int) -> str:
-    """A new 6-digit code (keyed hash stored); older live codes of the purpose die. With no
-    user the same statements run and nothing is stored (an answer that tells nothing)."""
+    """A new 6-digit code (keyed hash stored); older live codes of the purpose die.
+
+    With no user the same statements run and a dead decoy row is written (the purge removes
+    it), so an answer about an unknown email costs the same as one about a real account.
+    """
     now = utcnow()
     db.session.execute(
         update(OneTimeToken)
@@ -542,17 +546,16 @@ def _issue_code(user: User | None, purpose: str, minutes: int) -> str:
         .values(used_at=now)
     )
     code = f"{secrets.randbelow(10**6):06d}"
-    digest = code_digest(purpose, code)
-    if user is not None:
-        db.session.add(
-            OneTimeToken(
-                purpose=purpose,
-                user_id=user.id,
-                secret_hash=digest,
-                created_at=now,
-                expires_at=now + timedelta(minutes=minutes),
-            )
+    db.session.add(
+        OneTimeToken(
+            purpose=purpose,
+            user_id=user.id if user is not None else None,
+            secret_hash=code_digest(purpose, code),
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes) if user is not None else now,
+            used_at=None if user is not None else now,
         )
+    )
     return code
 
 
@@ -603,17 +606,23 @@ def _check_stored_code(user: User | None, purpose: str, code: str) -> CodeCheck:
 
 def request_login_code(user: User | None) -> None:
     """Mail a passwordless sign-in code to an active, verified account. For anyone else the
-    same work is done (a code, its statements, the mail rendered) and nothing is stored or
-    sent, so neither the answer nor its time tells whether the account exists."""
+    same work is done (a code, its rows, the message built) and nothing is sent, so neither
+    the answer nor its time tells whether the account exists."""
     minutes = current_app.config["LOGIN_CODE_MINUTES"]
     live = user is not None and user.is_active and user.is_verified
     code = _issue_code(user if live else None, LOGIN_CODE, minutes)
-    context = {"user": user or User(username="", email=""), "code": code, "minutes": minutes}
     if live:
-        send_email(user.email, "your sign-in code", "login_code", **context)
+        send_email(
+            user.email, "your sign-in code", "login_code", user=user, code=code, minutes=minutes
+        )
         return
-    render_template("email/login_code.txt", app_name="Doorman", **context)
-    render_template("email/login_code.html", app_name="Doorman", **context)
+    context = {"user": User(username="", email=""), "code": code, "minutes": minutes}
+    Message(
+        subject="Doorman: your sign-in code",
+        recipients=["nobody@example.invalid"],
+        body=render_template("email/login_code.txt", app_name="Doorman", **context),
+        html=render_template("email/login_code.html", app_name="Doorman", **context),
+    ).as_bytes()  # what the mail backend does with a real message
 
 
 def check_login_code(user: User | None, code: str) -> CodeCheck:
