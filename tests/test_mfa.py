@@ -437,3 +437,38 @@ def test_csrf_token_is_needed_on_the_second_step(client, enrolled):
     login(client, enrolled.user.email)
     assert client.post("/auth/mfa", data={"code": "123456"}).status_code == 400
     assert csrf_token(client, "/auth/mfa")
+
+
+# ---------------------------------------------------------------- dashboards
+
+
+def _rows_of(html: str, table_id: str) -> list[list[str]]:
+    table = html.split(f'id="{table_id}"')[1].split("</table>")[0]
+    body = table.split("<tbody>")[1]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_personal_dashboard_breaks_sign_ins_down_by_method(client, enrolled, clock):
+    login(client, enrolled.user.email)
+    _second_step(client, "000000" if enrolled.code(clock.now) != "000000" else "111111")
+    _second_step(client, enrolled.code(clock.now))
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert _rows_of(html, "methods-table") == [["totp", "1", "1"]]
+    assert 'id="stat-total">2<' in html  # the password step is not an attempt of its own
+
+
+def test_admin_analytics_show_methods_and_coverage_per_role(app, client, actor, clock):
+    enrol(app, clock, role="staff")
+    enrol(app, clock)
+    actor("admin")
+    html = client.get("/dashboard/admin/").get_data(as_text=True)
+    assert _rows_of(html, "factor-coverage") == [
+        ["user", "1", "1", "100.0 %"],
+        ["staff", "1", "1", "100.0 %"],
+        ["admin", "1", "0", "0.0 %"],
+    ]
+    assert ["password", "1", "0"] in _rows_of(html, "methods-table")
+    assert 'id="factor-coverage-trend"' in html
