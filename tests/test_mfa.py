@@ -472,3 +472,47 @@ def test_admin_analytics_show_methods_and_coverage_per_role(app, client, actor, 
     ]
     assert ["password", "1", "0"] in _rows_of(html, "methods-table")
     assert 'id="factor-coverage-trend"' in html
+
+
+# ---------------------------------------------------------------- admin actions
+
+
+def _admin_action(client, name, ids):
+    return post_form(
+        client,
+        "/admin/admin_users/action/",
+        {"action": name, "rowid": [str(i) for i in ids]},
+        token_from="/account/",
+    )
+
+
+def test_admin_can_require_two_factor_of_a_user(app, actor, user_factory, db, clock):
+    person = user_factory()
+    admin_client = app.test_client()
+    from tests.helpers import Actor, make_user
+
+    with app.app_context():
+        admin = make_user(role="admin")
+    Actor.sign_in(admin_client, "admin", admin)
+    assert _admin_action(admin_client, "require_mfa", [person.id]).status_code == 302
+    assert db.session.get(User, person.id).mfa_required is True
+    client = app.test_client()
+    login(client, person.email)
+    assert client.get("/dashboard/").location.endswith("/account/mfa")
+    # Staff can read the users but not run the action.
+    staff_client = app.test_client()
+    with app.app_context():
+        staff = make_user(role="staff")
+    Actor.sign_in(staff_client, "staff", staff)
+    _admin_action(staff_client, "waive_mfa", [person.id])
+    assert db.session.get(User, person.id).mfa_required is True
+
+
+def test_admin_can_reset_a_lost_authenticator(app, client, actor, db, outbox, clock):
+    person = enrol(app, clock)
+    actor("admin")
+    assert _admin_action(client, "reset_mfa", [person.user.id]).status_code == 302
+    user = db.session.get(User, person.user.id)
+    assert user.totp_enabled_at is None and user.totp_secret_encrypted is None
+    assert outbox[-1].subject == "Doorman: two-factor authentication is off"
+    assert db.session.scalar(select(func.count(RecoveryCode.id))) == 0

@@ -45,10 +45,10 @@ def capture_attempt() -> None:
 
 
 def enforce_enrolment():
-    """A user whose role requires a second factor and who has none can only enrol (pages;
-    the API checks the same in api_auth)."""
+    """A user who must have a second factor (by role or an admin's choice) and has none can
+    only enrol (pages; the API checks the same in api_auth)."""
     endpoint = request.endpoint or ""
-    if not mfa.required_roles() or endpoint in mfa.ENROLMENT_OPEN or endpoint == "static":
+    if endpoint in mfa.ENROLMENT_OPEN or endpoint == "static":
         return None
     if request.path.startswith("/api/") or not current_user.is_authenticated:
         return None

@@ -26,6 +26,9 @@ def upgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("totp_enabled_at", _timestamp(), nullable=True))
         batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
+        batch_op.add_column(
+            sa.Column("mfa_required", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch_op.add_column(sa.Column("phone_verified_at", _timestamp(), nullable=True))
     op.create_table(
         "recovery_codes",
@@ -69,5 +72,6 @@ def downgrade():
     op.drop_table("recovery_codes")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("phone_verified_at")
+        batch_op.drop_column("mfa_required")
         batch_op.drop_column("totp_last_step")
         batch_op.drop_column("totp_enabled_at")

@@ -25,7 +25,7 @@ from webapp.models import (
     UserSession,
     utcnow,
 )
-from webapp.services import audit, auth, lockout, sessions
+from webapp.services import audit, auth, lockout, mfa, sessions
 from webapp.services.roles import is_admin, is_staff
 
 
@@ -144,8 +144,11 @@ class UserAdmin(SecureModelView):
         "email_verified_at",
         "last_login_at",
         "login_count",
+        "totp_enabled_at",
+        "mfa_required",
         "created_at",
     )
+    column_labels = {"totp_enabled_at": "2FA since", "mfa_required": "2FA required"}
     column_searchable_list = ("email", "username")
     column_filters = (
         "role",
@@ -155,7 +158,15 @@ class UserAdmin(SecureModelView):
         "created_at",
     )
     column_default_sort = ("id", False)
-    form_columns = ("email", "username", "full_name", "role", "is_active", "timezone")
+    form_columns = (
+        "email",
+        "username",
+        "full_name",
+        "role",
+        "is_active",
+        "mfa_required",
+        "timezone",
+    )
     form_choices = {"role": [("user", "user"), ("staff", "staff"), ("admin", "admin")]}
     column_exclude_list = ("password_hash", "totp_secret_encrypted")
     can_view_details = True
@@ -198,6 +209,22 @@ class UserAdmin(SecureModelView):
     @action("force_reset", "Force a password reset", "The current passwords stop working. Go on?")
     def action_force_reset(self, ids):
         self._audited(ids, "force_password_reset", auth.force_password_reset)
+
+    @action("require_mfa", "Require two-factor authentication")
+    def action_require_mfa(self, ids):
+        self._audited(ids, "require_mfa", lambda u: setattr(u, "mfa_required", True))
+
+    @action("waive_mfa", "Stop requiring two-factor authentication (the role may still)")
+    def action_waive_mfa(self, ids):
+        self._audited(ids, "waive_mfa", lambda u: setattr(u, "mfa_required", False))
+
+    @action(
+        "reset_mfa",
+        "Reset two-factor authentication",
+        "Remove the authenticator, recovery codes and trusted browsers (a lost phone)?",
+    )
+    def action_reset_mfa(self, ids):
+        self._audited(ids, "reset_mfa", mfa.reset_totp)
 
     @action("sign_out", "Sign out everywhere")
     def action_sign_out(self, ids):

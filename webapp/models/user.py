@@ -43,6 +43,8 @@ class User(UserMixin, db.Model):
     totp_enabled_at = mapped_column(Timestamp)
     # The newest 30 s time step a code was accepted for: older and equal steps are replays.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # An admin asked this account for a second factor, whatever its role.
+    mfa_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     phone_verified_at = mapped_column(Timestamp)
     registration_source: Mapped[str] = mapped_column(String(16), nullable=False, default="web")
 

@@ -132,12 +132,12 @@ def required_roles() -> set[str]:
 
 
 def is_required(user: User) -> bool:
-    """Whether the user's role must use a second factor."""
-    return user.role in required_roles()
+    """Whether the user must use a second factor: by role, or because an admin asked."""
+    return bool(user.mfa_required) or user.role in required_roles()
 
 
 def enrolment_due(user: User) -> bool:
-    """A user of a required role without a second factor: only enrolment is open to them."""
+    """A user who must have a second factor and has none: only enrolment is open to them."""
     return is_required(user) and not totp_enabled(user)
 
 
@@ -249,6 +249,13 @@ def disable_totp(user: User, password: str) -> dict[str, list[str]]:
         return {"password": ["Password is incorrect."]}
     if not totp_enabled(user) and not user.totp_secret_encrypted:
         return {"error": ["Two-factor authentication is not on."]}
+    reset_totp(user)
+    return {}
+
+
+def reset_totp(user: User) -> None:
+    """Remove TOTP, its recovery codes and trusted browsers (the owner's choice, or an admin's
+    for a lost phone); the owner is told by mail when it was on."""
     was_on = totp_enabled(user)
     user.totp_secret_encrypted = None
     user.totp_enabled_at = None
@@ -263,7 +270,6 @@ def disable_totp(user: User, password: str) -> dict[str, list[str]]:
             user=user,
             security_url=url_for("account.mfa", _external=True),
         )
-    return {}
 
 
 def regenerate_recovery_codes(user: User, password: str) -> tuple[list[str], dict]:
