@@ -47,6 +47,9 @@ POST_MATRIX = {
     "/account/mfa/recovery-codes": (302, 400, 400, 400),
     "/account/trusted-browsers/unknown/revoke": (302, 404, 404, 404),
     "/auth/mfa/email-code": (302, 302, 302, 302),
+    "/auth/mfa/sms-code": (302, 302, 302, 302),
+    "/account/phone/send": (302, 302, 302, 302),
+    "/account/phone/confirm": (302, 400, 400, 400),
 }
 POST_CASES = [
     (path, role, codes[i]) for path, codes in POST_MATRIX.items() for i, role in enumerate(ROLES)

@@ -282,6 +282,7 @@ ROUTES = [
     ("post", "/mfa/recovery-codes/", {}, (401, 400, 400, 400)),
     ("post", "/mfa/verify/", {"mfa_token": "x", "code": "123456"}, (401, 401, 401, 401)),
     ("post", "/mfa/email-code/", {"mfa_token": "x"}, (401, 401, 401, 401)),
+    ("post", "/mfa/sms-code/", {"mfa_token": "x"}, (401, 401, 401, 401)),
     ("post", "/otp/request/", {"email": "a@example.com"}, (200, 200, 200, 200)),
     ("post", "/otp/verify/", {"email": "a@example.com", "code": "1"}, (400, 400, 400, 400)),
 ]

@@ -516,3 +516,85 @@ def test_admin_can_reset_a_lost_authenticator(app, client, actor, db, outbox, cl
     assert user.totp_enabled_at is None and user.totp_secret_encrypted is None
     assert outbox[-1].subject == "Doorman: two-factor authentication is off"
     assert db.session.scalar(select(func.count(RecoveryCode.id))) == 0
+
+
+# ---------------------------------------------------------------- SMS channel
+
+
+def _texts(app) -> list[str]:
+    from webapp.services.sms import sms_dir
+
+    with app.app_context():
+        return [p.read_text() for p in sorted(sms_dir().glob("*.txt"))]
+
+
+def _texted_code(app) -> str:
+    return re.search(r"\b(\d{6})\b", _texts(app)[-1]).group(1)
+
+
+def test_a_confirmed_phone_receives_second_step_codes(app, client, db, enrolled, clock):
+    user = db.session.get(User, enrolled.user.id)
+    user.phone = "+41 79 555 01 23"
+    db.session.commit()
+    _sign_in_fully(client, enrolled, clock)
+    assert "is not confirmed yet" in client.get("/account/mfa").get_data(as_text=True)
+    post_form(client, "/account/phone/send", {}, token_from="/account/mfa")
+    assert _texts(app)[-1].startswith("To: +41 79 555 01 23")
+    r = post_form(client, "/account/phone/confirm", {"phone-code": "000000"}, token_from="/")
+    assert r.status_code == 400 or _texted_code(app) == "000000"
+    r = post_form(
+        client, "/account/phone/confirm", {"phone-code": _texted_code(app)}, token_from="/"
+    )
+    assert r.status_code == 302
+    assert 'id="phone-confirmed"' in client.get("/account/mfa").get_data(as_text=True)
+    post_form(client, "/auth/logout", {}, token_from="/dashboard/")
+
+    login(client, enrolled.user.email)
+    assert 'id="mfa-sms-form"' in client.get("/auth/mfa").get_data(as_text=True)
+    post_form(client, "/auth/mfa/sms-code", {}, token_from="/auth/mfa")
+    r = _second_step(client, _texted_code(app), method="sms_code")
+    assert r.status_code == 302 and r.location.endswith("/dashboard/")
+    assert [(a.method, a.reason) for a in _attempts(db)][-1] == ("sms_code", "ok")
+
+
+def test_a_new_number_must_be_confirmed_again(app, db, user_factory):
+    person = user_factory()
+    user = db.session.get(User, person.id)
+    user.phone = "+1 555 0100"
+    user.phone_verified_at = user.created_at
+    db.session.commit()
+    user.phone = "+1 555 0199"
+    db.session.commit()
+    assert db.session.get(User, person.id).phone_verified_at is None
+
+
+def test_without_a_confirmed_phone_there_is_no_sms_step(client, enrolled):
+    login(client, enrolled.user.email)
+    page = client.get("/auth/mfa").get_data(as_text=True)
+    assert 'id="mfa-sms-form"' not in page and 'value="sms_code"' not in page
+    r = post_form(client, "/auth/mfa/sms-code", {}, token_from="/auth/mfa")
+    assert r.location.endswith("/auth/login")
+
+
+class RecordingSms:
+    """A provider as a deployment would plug one in (SMS_BACKEND="module:Class")."""
+
+    sent: list[tuple[str, str]] = []
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def send(self, to: str, body: str) -> None:
+        RecordingSms.sent.append((to, body))
+
+
+def test_a_provider_plugs_in_by_dotted_path(app_factory, user_factory, db):
+    app = app_factory(SMS_BACKEND="tests.test_mfa:RecordingSms")
+    person = user_factory()
+    with app.test_request_context():
+        from webapp.extensions import db as ext_db
+
+        user = ext_db.session.get(User, person.id)
+        user.phone = "+44 20 7946 0000"
+        assert mfa.send_phone_confirmation(user) is True
+    assert RecordingSms.sent[-1][0] == "+44 20 7946 0000"

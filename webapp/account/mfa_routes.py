@@ -20,6 +20,8 @@ def _render(status: int = 200, **forms):
         confirm=forms.get("confirm") or TotpConfirmForm(),
         disable=forms.get("disable") or PasswordConfirmForm(prefix="disable"),
         regenerate=forms.get("regenerate") or PasswordConfirmForm(prefix="regenerate"),
+        phone=forms.get("phone") or TotpConfirmForm(prefix="phone"),
+        phone_confirmed=factors.phone_confirmed(current_user),
     ), status
 
 
@@ -95,3 +97,30 @@ def revoke_trusted_browser(browser_id: str):
     db.session.commit()
     flash("That browser will be asked for the second factor again.", "info")
     return redirect(url_for("account.sessions"))
+
+
+@bp.route("/phone/send", methods=["POST"])
+@login_required
+def phone_send():
+    """Text a code to the profile's number, to confirm it."""
+    if not factors.send_phone_confirmation(current_user):
+        flash("Add a phone number to your profile first.", "warning")
+        return redirect(url_for("account.index"))
+    db.session.commit()
+    flash("We texted a code to your number.", "info")
+    return redirect(url_for("account.mfa"))
+
+
+@bp.route("/phone/confirm", methods=["POST"])
+@login_required
+def phone_confirm():
+    """Confirm the profile's number with the texted code: it can then receive sign-in codes."""
+    form = TotpConfirmForm(prefix="phone")
+    if form.validate_on_submit():
+        check = factors.confirm_phone(current_user, form.code.data)
+        db.session.commit()
+        if check.status == "ok":
+            flash("Your phone number is confirmed.", "success")
+            return redirect(url_for("account.mfa"))
+        form.code.errors = ["That code is not right, or it expired."]
+    return _render(400, phone=form)

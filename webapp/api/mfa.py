@@ -128,6 +128,18 @@ def mfa_email_code():
     return jsonify({"message": "A code is on its way."})
 
 
+@bp.route("/user/mfa/sms-code/", methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=lambda: f"mfa:{_mfa_token_key()}")
+@doc("Text a second-factor code", body="MfaToken", responses={200: "Message", 401: "Unauthorized"})
+def mfa_sms_code():
+    """Text a 6-digit code to the confirmed phone, usable once as the second factor."""
+    raw = text_field(json_body(), "mfa_token", max_length=256)
+    if not mfa.send_challenge_sms_code(raw):
+        raise ApiError(401, INVALID_TOKEN)
+    db.session.commit()
+    return jsonify({"message": "A code is on its way."})
+
+
 def _mfa_token_key() -> str:
     try:
         return text_field(json_body(), "mfa_token", max_length=256)

@@ -110,6 +110,7 @@ class SecondFactorForm(FlaskForm):
             ("totp", "Code from the authenticator app"),
             ("recovery_code", "Recovery code"),
             ("email_code", "Code mailed to me"),
+            ("sms_code", "Code texted to me"),
         ],
         default="totp",
     )

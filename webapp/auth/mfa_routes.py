@@ -24,6 +24,7 @@ STEP_ERRORS = {
 def ask_second_factor(result: auth.LoginResult, next_url: str | None):
     """After a right first factor: keep the mfa_token in the session, go to the second step."""
     session["mfa_token"] = result.challenge.token
+    session["mfa_methods"] = result.challenge.methods
     session["mfa_next"] = safe_next_url(next_url) or ""
     return redirect(url_for("auth.mfa"))
 
@@ -67,6 +68,8 @@ def mfa():
         flash("Sign in again to continue.", "info")
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
+    methods = session.get("mfa_methods") or list(factors.SECOND_FACTORS)
+    form.method.choices = [c for c in form.method.choices if c[0] in methods]
     status = 200
     if form.validate_on_submit():
         result = auth.second_factor_login(
@@ -85,7 +88,7 @@ def mfa():
     elif request.method == "POST":
         current_attempt().finish("invalid_input")
         status = 400
-    return render_template("auth/mfa.html", form=form), status
+    return render_template("auth/mfa.html", form=form, methods=methods), status
 
 
 @bp.route("/mfa/email-code", methods=["POST"])
@@ -99,6 +102,19 @@ def mfa_email_code():
     db.session.commit()
     minutes = current_app.config["LOGIN_CODE_MINUTES"]
     flash(f"We emailed you a code. It is valid for {minutes} minutes.", "info")
+    return redirect(url_for("auth.mfa"))
+
+
+@bp.route("/mfa/sms-code", methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=lambda: session.get("mfa_token", ""))
+def mfa_sms_code():
+    """Text a code usable once as the second factor of this sign-in."""
+    raw = session.get("mfa_token")
+    if not raw or not factors.send_challenge_sms_code(raw):
+        flash("Sign in again to continue.", "info")
+        return redirect(url_for("auth.login"))
+    db.session.commit()
+    flash("We texted you a code.", "info")
     return redirect(url_for("auth.mfa"))
 
 

@@ -24,29 +24,34 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, render_template, url_for
 from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 
 from webapp.extensions import db
 from webapp.models import OneTimeToken, RecoveryCode, TrustedBrowser, User, utcnow
 from webapp.services.mail import send_email
 from webapp.services.passwords import verify_password
+from webapp.services.sms import send_sms
 from webapp.services.tracking import AttemptContext, device_label
 
 # OneTimeToken purposes of this module.
 MFA_TOKEN = "mfa_token"  # the opaque token between a right first factor and the second
 MFA_EMAIL_CODE = "mfa_email_code"  # a mailed code used as the second factor
 LOGIN_CODE = "login_code"  # a mailed code used instead of the password
+MFA_SMS_CODE = "mfa_sms_code"  # a texted code used as the second factor
+PHONE_CONFIRM = "phone_confirm"  # a texted code that proves the profile's number
 
 TOTP_INTERVAL = 30
 TOTP_WINDOW = 1  # one step either side: clocks drift and people type slowly
 RECOVERY_CODES = 10
 TRUST_COOKIE = "doorman_trusted_browser"
-SECOND_FACTORS = ("totp", "recovery_code", "email_code")
+SECOND_FACTORS = ("totp", "recovery_code", "email_code", "sms_code")
 # What a user who must enrol can still reach (pages and API).
 ENROLMENT_OPEN = {
     "account.mfa",
     "account.mfa_setup",
     "account.mfa_confirm",
+    "account.phone_send",
+    "account.phone_confirm",
     "auth.logout",
     "api.mfa_status",
     "api.mfa_totp_setup",
@@ -439,6 +444,8 @@ def methods_for(user: User, first: str) -> list[str]:
     methods = ["totp", "recovery_code"] if totp_enabled(user) else []
     if first != "email_code":
         methods.append("email_code")
+    if phone_confirmed(user):
+        methods.append("sms_code")
     return methods
 
 
@@ -491,7 +498,8 @@ def verify_second_factor(raw: str, method: str, code: str, ctx: AttemptContext) 
     elif method == "recovery_code":
         step.status = _check_recovery_code(user, code)
     else:
-        checked = _check_stored_code(user, MFA_EMAIL_CODE, code).status
+        purpose = MFA_EMAIL_CODE if method == "email_code" else MFA_SMS_CODE
+        checked = _check_stored_code(user, purpose, code).status
         step.status = {"ok": "ok", "expired": "expired_code"}.get(checked, "bad_code")
     if step.status == "ok":
         token.used_at = utcnow()
@@ -518,18 +526,68 @@ def _count_try(token: OneTimeToken, limit: int) -> bool:
 
 def send_challenge_email_code(raw: str) -> bool:
     """Mail a 6-digit code usable once as the second factor of a live mfa_token."""
-    token = _live_challenge(raw)
-    if token is None:
+    user, minutes = _challenge_owner(raw, "email_code")
+    if user is None:
         return False
-    user = db.session.get(User, token.user_id)
-    if "email_code" not in methods_for(user, (token.payload or "||").split("|")[2]):
-        return False
-    minutes = current_app.config["LOGIN_CODE_MINUTES"]
     code = _issue_code(user, MFA_EMAIL_CODE, minutes)
     send_email(
         user.email, "your sign-in code", "mfa_email_code", user=user, code=code, minutes=minutes
     )
     return True
+
+
+def send_challenge_sms_code(raw: str) -> bool:
+    """Text a 6-digit code usable once as the second factor of a live mfa_token."""
+    user, minutes = _challenge_owner(raw, "sms_code")
+    if user is None:
+        return False
+    code = _issue_code(user, MFA_SMS_CODE, minutes)
+    send_sms(user.phone, f"Doorman sign-in code: {code} (valid {minutes} min). Never share it.")
+    return True
+
+
+def _challenge_owner(raw: str, method: str) -> tuple[User | None, int]:
+    """The owner of a live mfa_token that accepts this method, and a code's lifetime."""
+    token = _live_challenge(raw)
+    if token is None:
+        return None, 0
+    user = db.session.get(User, token.user_id)
+    if method not in methods_for(user, (token.payload or "||").split("|")[2]):
+        return None, 0
+    return user, current_app.config["LOGIN_CODE_MINUTES"]
+
+
+# ---------------------------------------------------------------- the phone
+
+
+def phone_confirmed(user: User) -> bool:
+    """Whether the profile's number was proven with a texted code (and not changed since)."""
+    return bool(user.phone) and user.phone_verified_at is not None
+
+
+def send_phone_confirmation(user: User) -> bool:
+    """Text a code to the profile's number; False when there is no number."""
+    if not user.phone:
+        return False
+    minutes = current_app.config["LOGIN_CODE_MINUTES"]
+    code = _issue_code(user, PHONE_CONFIRM, minutes)
+    send_sms(user.phone, f"Doorman: {code} confirms this number (valid {minutes} min).")
+    return True
+
+
+def confirm_phone(user: User, code: str) -> CodeCheck:
+    """Mark the profile's number confirmed with the texted code."""
+    check = _check_stored_code(user if user.phone else None, PHONE_CONFIRM, code)
+    if check.status == "ok":
+        user.phone_verified_at = utcnow()
+    return check
+
+
+@event.listens_for(User.phone, "set")
+def _phone_changed(user: User, value, old, initiator) -> None:
+    """A new number must be confirmed again before it receives codes."""
+    if value != old:
+        user.phone_verified_at = None
 
 
 # ---------------------------------------------------------------- mailed codes
