@@ -85,6 +85,14 @@ def test_secret_is_read_with_an_old_key_after_rotation(app_factory, clock):
     with app.app_context():
         user = db.session.get(User, person.user.id)
         assert mfa.decrypt_secret(user.totp_secret_encrypted) == person.secret
+    # The command does the same for a deployment.
+    app.config.update(MFA_ENCRYPTION_KEY=old, MFA_OLD_ENCRYPTION_KEYS=new)
+    result = app.test_cli_runner().invoke(args=["mfa-rotate-key"])
+    assert "Re-encrypted 1 TOTP secret(s)" in result.output
+    app.config.update(MFA_OLD_ENCRYPTION_KEYS="")
+    with app.app_context():
+        user = db.session.get(User, person.user.id)
+        assert mfa.decrypt_secret(user.totp_secret_encrypted) == person.secret
 
 
 # ---------------------------------------------------------------- the second step

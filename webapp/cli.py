@@ -1,4 +1,4 @@
-"""Flask commands: create-admin, seed-demo, stats rebuild, purge."""
+"""Flask commands: create-admin, seed-demo, stats rebuild, purge, mfa-rotate-key."""
 
 from __future__ import annotations
 
@@ -99,6 +99,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(stats_group)
     app.cli.add_command(purge_command)
+    app.cli.add_command(mfa_rotate_key)
 
 
 @click.command("purge")
@@ -124,3 +125,14 @@ def purge_command(retention_days: int | None) -> None:
         f"Removed {counts['tokens']} tokens, {counts['sessions']} sessions and "
         f"{counts['attempts']} attempts older than {days} days."
     )
+
+
+@click.command("mfa-rotate-key")
+@with_appcontext
+def mfa_rotate_key() -> None:
+    """Re-encrypt every TOTP secret with the current key (MFA_ENCRYPTION_KEY)."""
+    from webapp.services.mfa import rotate_secrets
+
+    count = rotate_secrets()
+    db.session.commit()
+    click.echo(f"Re-encrypted {count} TOTP secret(s) with the current key.")
