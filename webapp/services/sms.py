@@ -1,8 +1,10 @@
 """Text messages through a pluggable channel; the console backend prints and saves them.
 
-A provider is a class with `send(to, body)`, named in SMS_BACKEND as "package.module:Class"
-(built once per app with the app as its only argument). See the README's "Adding an SMS
-provider".
+Adding a provider: write a class with `__init__(self, app)` (read its credentials from
+app.config) and `send(self, to, body)` that delivers one message or raises, e.g. a thin
+wrapper over the provider's HTTP API with a timeout; then set SMS_BACKEND to
+"package.module:Class". It is built once per app. A failure raises to the caller, who
+has not committed yet, so no code is stored that never left.
 """
 
 from __future__ import annotations
