@@ -66,9 +66,8 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index("ix_trusted_browsers_user_revoked", table_name="trusted_browsers")
+    # Dropping a table drops its indexes (MariaDB refuses to drop one its foreign key needs).
     op.drop_table("trusted_browsers")
-    op.drop_index("ix_recovery_codes_user_used", table_name="recovery_codes")
     op.drop_table("recovery_codes")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("phone_verified_at")
