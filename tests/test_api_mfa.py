@@ -83,6 +83,19 @@ def test_wrong_replayed_and_ended(client, enrolled, clock, db):
     ]
 
 
+def test_a_locked_email_refuses_the_second_step_with_429(app_factory, user_factory, clock):
+    app = app_factory(RATELIMIT_ENABLED=False, LOCKOUT_THRESHOLD=2)
+    client = app.test_client()
+    person = enrol(app, clock)
+    first = api_login(client, person.user.email).json["mfa_token"]
+    second = api_login(client, person.user.email).json["mfa_token"]
+    assert _verify(client, first, "123456").status_code == 400
+    assert _verify(client, first, "123456").status_code == 400  # the second failure locks
+    r = _verify(client, second, person.code(clock.now))
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    assert set(r.json) == {"detail", "retry_after"}
+
+
 def test_two_parallel_requests_with_one_code_sign_in_once(app, enrolled, clock, db):
     tokens = [api_login(app.test_client(), enrolled.user.email).json["mfa_token"] for _ in range(2)]
     code = enrolled.code(clock.now)

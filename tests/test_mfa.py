@@ -170,6 +170,22 @@ def test_five_wrong_codes_end_the_token(client, db, enrolled, clock):
     assert client.get("/dashboard/").status_code == 302
 
 
+def test_wrong_codes_count_toward_the_email_lockout(client, db, outbox, enrolled, clock):
+    """Fresh tokens do not give fresh guesses: wrong codes lock the email like wrong passwords."""
+    login(client, enrolled.user.email)
+    for _ in range(3):
+        assert _second_step(client, "123456").status_code == 400
+    login(client, enrolled.user.email)  # a new token, the same lockout record
+    assert _second_step(client, "123456").status_code == 400
+    r = _second_step(client, "123456")
+    assert r.status_code == 400
+    assert outbox[-1].subject == "Doorman: your sign-in is locked"
+    assert login(client, enrolled.user.email).status_code == 429
+    lock = db.session.get(LoginLockout, enrolled.user.email)
+    assert lock.locked_until is not None
+    assert [a.reason for a in _attempts(db)][-1] == "locked"
+
+
 def test_the_second_step_page_without_a_token_sends_to_login(client):
     assert client.get("/auth/mfa").location.endswith("/auth/login")
 

@@ -113,6 +113,15 @@ def mfa_verify():
         return signed_in(result)
     if result.status in STEP_ERRORS:
         raise ApiError(400, {"error": STEP_ERRORS[result.status]})
+    if result.status == "locked":
+        raise ApiError(
+            429,
+            {
+                "detail": "Too many failed attempts. Try again later.",
+                "retry_after": result.retry_after,
+            },
+            {"Retry-After": str(result.retry_after)},
+        )
     raise ApiError(401, INVALID_TOKEN)
 
 

@@ -81,6 +81,14 @@ def mfa():
         if result.status in STEP_ERRORS:
             form.code.errors = [STEP_ERRORS[result.status]]
             status = 400
+        elif result.status == "locked":
+            session.pop("mfa_token", None)
+            minutes = math.ceil(result.retry_after / 60)
+            flash(
+                f"Too many failed sign-ins for this email. Try again in {minutes} minute(s).",
+                "danger",
+            )
+            return redirect(url_for("auth.login"))
         else:
             session.pop("mfa_token", None)
             flash("That sign-in has expired or had too many wrong codes. Sign in again.", "danger")

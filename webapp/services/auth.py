@@ -224,19 +224,31 @@ def second_factor_login(
     raw_token: str, method: str, code: str, ctx: AttemptContext, *, trust: bool = False
 ) -> LoginResult:
     """The second step: a right factor on a live mfa_token opens the session the first step
-    asked for; a wrong one counts toward the token's end. Always recorded."""
+    asked for. A wrong one counts toward the token's end and, like a wrong password, toward
+    the email's lockout: someone who knows the password cannot guess codes on fresh tokens
+    for ever. Always recorded."""
+    ctx.method = method if method in mfa.SECOND_FACTORS else "totp"
+    owner = mfa.challenge_owner(raw_token)
+    # The email's lockout record first, as the password step takes it: one lock order.
+    state, user = lockout.acquire(owner.email) if owner else (lockout.LockState(None), None)
+    if locked := _refuse_if_locked(state, ctx, user):
+        record_attempt(ctx)
+        return locked
     step = mfa.verify_second_factor(raw_token, method, code, ctx)
     if step.status == "ok" and not step.user.is_active:
         step.status = "inactive"
         ctx.finish("inactive", user=step.user)
     if step.status != "ok":
+        if step.status in mfa.WRONG_ANSWERS:
+            locked_for = lockout.register_failure(state, utcnow())
+            if locked_for:
+                _announce_lockout(step.user.email, step.user, ctx.ip, locked_for)
         record_attempt(ctx)
         return LoginResult(step.status, step.user)
-    state, user = lockout.acquire(step.user.email)
     how = SignInOptions(step.remember, step.kind, second_factor_checked=True)
-    result = _sign_in(user, state, ctx, how)
+    result = _sign_in(step.user, state, ctx, how)
     if trust:
-        result.trust_cookie = mfa.trust_browser(user, ctx.ip, ctx.user_agent)
+        result.trust_cookie = mfa.trust_browser(step.user, ctx.ip, ctx.user_agent)
     return result
 
 

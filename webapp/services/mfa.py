@@ -461,6 +461,16 @@ class SecondStep:
     method: str = "totp"
 
 
+# Second-step outcomes that count as a failed sign-in toward the email's lockout.
+WRONG_ANSWERS = ("bad_code", "replayed_code")
+
+
+def challenge_owner(raw: str) -> User | None:
+    """The account a live mfa_token belongs to (a plain read)."""
+    token = _live_challenge(raw)
+    return db.session.get(User, token.user_id) if token is not None else None
+
+
 def _live_challenge(raw: str) -> OneTimeToken | None:
     if not raw or len(raw) > 128:
         return None
