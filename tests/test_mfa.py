@@ -363,7 +363,7 @@ def test_required_roles_are_sent_to_enrolment_and_can_do_nothing_else(
         return
     post_form(client, "/account/mfa/setup", {}, token_from="/account/mfa")
     page = client.get("/account/mfa").get_data(as_text=True)
-    assert "Your role requires two-factor authentication" in page
+    assert "Your account requires two-factor authentication" in page
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
     code = pyotp.TOTP(secret).at(clock.now)
     r = post_form(client, "/account/mfa/confirm", {"code": code}, token_from="/account/mfa")

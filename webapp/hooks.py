@@ -53,7 +53,7 @@ def enforce_enrolment():
     if request.path.startswith("/api/") or not current_user.is_authenticated:
         return None
     if mfa.enrolment_due(current_user):
-        flash("Your role requires two-factor authentication. Set it up to continue.", "warning")
+        flash("Your account requires two-factor authentication. Set it up to continue.", "warning")
         return redirect(url_for("account.mfa"))
     return None
 
