@@ -106,6 +106,19 @@ class Config:
     # Reset and resend requests last at least this long, known email or not (no enumeration).
     ENUMERATION_FLOOR_MS = env_int("ENUMERATION_FLOOR_MS", 25)
 
+    # Second factors and passwordless sign-in
+    MFA_ISSUER = env_str("MFA_ISSUER", "Doorman")
+    # A Fernet key for TOTP secrets at rest (default: derived from SECRET_KEY with HKDF).
+    MFA_ENCRYPTION_KEY = env_str("MFA_ENCRYPTION_KEY")
+    # Former keys, comma-separated, still tried for reading until `flask mfa-rotate-key`.
+    MFA_OLD_ENCRYPTION_KEYS = env_str("MFA_OLD_ENCRYPTION_KEYS", "")
+    MFA_TOKEN_MINUTES = env_int("MFA_TOKEN_MINUTES", 5)
+    MFA_MAX_ATTEMPTS = env_int("MFA_MAX_ATTEMPTS", 5)
+    MFA_TRUST_DAYS = env_int("MFA_TRUST_DAYS", 30)
+    MFA_REQUIRED_ROLES = env_str("MFA_REQUIRED_ROLES", "")
+    LOGIN_CODE_MINUTES = env_int("LOGIN_CODE_MINUTES", 10)
+    SMS_BACKEND = env_str("SMS_BACKEND", "console")
+
     # Lockout
     LOCKOUT_ENABLED = env_bool("LOCKOUT_ENABLED", True)
     LOCKOUT_THRESHOLD = env_int("LOCKOUT_THRESHOLD", 5)

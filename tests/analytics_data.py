@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert
 
 from webapp.extensions import db
 from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat
-from webapp.services.tracking import RollupBatch, device_label
+from webapp.services.tracking import NOT_COUNTED, RollupBatch, device_label
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
 IPHONE = (
@@ -39,7 +39,8 @@ def add_attempts(rows: list[tuple]) -> None:
                 "created_at": when,
             }
         )
-        batch.add(user_id, when, success, ua)
+        if reason not in NOT_COUNTED:  # as count_attempt does
+            batch.add(user_id, when, success, ua)
     if values:
         db.session.execute(insert(LoginAttempt), values)
     batch.write()

@@ -15,6 +15,7 @@ from flask import got_request_exception, request_finished, request_started
 from flask_mail import email_dispatched
 
 from tests.helpers import Actor, make_user
+from tests.mfa_helpers import clock, enrolled  # noqa: F401 (fixtures of second-factor tests)
 from webapp import create_app
 from webapp.extensions import db as _db
 from webapp.services.outbox import deliver_pending

@@ -28,6 +28,10 @@ MATRIX = {
     "/admin/admin_outbox/": (302, 403, 200, 200),
     "/admin/admin_outbox/new/": (302, 403, 302, 302),
     "/admin/admin_users/new/": (302, 403, 302, 200),
+    "/account/mfa": (302, 200, 200, 200),
+    "/auth/mfa": (302, 302, 302, 302),  # no second step pending: to login, or home
+    "/auth/login-code": (200, 302, 302, 302),
+    "/auth/login-code/verify": (200, 302, 302, 302),
 }
 CASES = [(path, role, codes[i]) for path, codes in MATRIX.items() for i, role in enumerate(ROLES)]
 
@@ -39,6 +43,15 @@ POST_MATRIX = {
     "/account/sessions/revoke-others": (302, 302, 302, 302),
     "/account/view-as": (302, 403, 302, 302),
     "/auth/logout": (302, 302, 302, 302),
+    "/account/mfa/setup": (302, 302, 302, 302),
+    "/account/mfa/confirm": (302, 400, 400, 400),
+    "/account/mfa/disable": (302, 400, 400, 400),
+    "/account/mfa/recovery-codes": (302, 400, 400, 400),
+    "/account/trusted-browsers/unknown/revoke": (302, 404, 404, 404),
+    "/auth/mfa/email-code": (302, 302, 302, 302),
+    "/auth/mfa/sms-code": (302, 302, 302, 302),
+    "/account/phone/send": (302, 302, 302, 302),
+    "/account/phone/confirm": (302, 400, 400, 400),
 }
 POST_CASES = [
     (path, role, codes[i]) for path, codes in POST_MATRIX.items() for i, role in enumerate(ROLES)

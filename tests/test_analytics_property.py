@@ -25,11 +25,22 @@ ZONES = [
 BASE = datetime(2026, 3, 20)  # spans the March DST changes of Europe and North America
 SPAN_MINUTES = 20 * 24 * 60
 
+# (method, reason when it failed): every way in, and a password step that led to a second
+# one (recorded, counted neither way).
+METHODS = [
+    ("password", "bad_credentials"),
+    ("totp", "bad_code"),
+    ("recovery_code", "bad_code"),
+    ("email_code", "expired_code"),
+    ("sms_code", "replayed_code"),
+    ("password", "mfa_required"),
+]
 attempt = st.tuples(
     st.sampled_from([0, 1, 2, None]),
     st.integers(0, SPAN_MINUTES * 60 - 1),
     st.booleans(),
     st.sampled_from([FIREFOX, IPHONE, ""]),
+    st.sampled_from(METHODS),
 )
 
 
@@ -52,10 +63,13 @@ def people(db, user_factory):
 )
 def test_rollups_equal_naive_aggregation(people, rows, zone, first_day, length, who):
     clear_attempts()
-    data = [
-        (people[u] if u is not None else None, BASE + timedelta(seconds=s), ok, ua)
-        for u, s, ok, ua in rows
-    ]
+    data = []
+    for u, s, ok, ua, (method, failure) in rows:
+        ok = ok and failure != "mfa_required"
+        when = BASE + timedelta(seconds=s)
+        data.append(
+            (people[u] if u is not None else None, when, ok, ua, "ok" if ok else failure, method)
+        )
     add_attempts(data)
     tz = ZoneInfo(zone)
     start = date(2026, 3, 20) + timedelta(days=first_day)
@@ -67,16 +81,18 @@ def test_rollups_equal_naive_aggregation(people, rows, zone, first_day, length, 
     }[who]
 
     def included(row):
-        user_id, when, _ok, _ua = row
+        user_id, when = row[:2]
         local = when.replace(tzinfo=UTC).astimezone(tz)
         in_scope = scope.everyone or user_id in scope.user_ids
         return in_scope and window.start <= local.date() <= window.end, local
 
-    chosen = []
+    chosen, listed = [], []
     for row in data:
         keep, local = included(row)
         if keep:
-            chosen.append((local, row[2], row[3]))
+            listed.append(row)
+            if row[4] != "mfa_required":  # neither a success nor a failure
+                chosen.append((local, row[2], row[3]))
 
     days = [window.start + timedelta(days=i) for i in range(length)]
     expected_trends = {
@@ -109,3 +125,12 @@ def test_rollups_equal_naive_aggregation(people, rows, zone, first_day, length, 
     successes = [lc for lc, ok, _ in chosen if ok]
     assert stats["last_login"] == (max(successes) if successes else None)
     assert an.activity(scope, window, size=100).count == len(chosen)
+    steps = an.ActivityFilters(reason="mfa_required")
+    assert an.activity(scope, window, steps, size=100).count == len(listed) - len(chosen)
+    by_method = Counter((r[5], r[2]) for r in listed if r[4] != "mfa_required")
+    assert {
+        (m["method"], ok): m["successes" if ok else "failures"]
+        for m in an.methods(scope, window)
+        for ok in (True, False)
+        if m["successes" if ok else "failures"]
+    } == dict(by_method)

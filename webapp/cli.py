@@ -1,4 +1,5 @@
-"""Flask commands: create-admin, seed-demo, stats rebuild, spool replay, purge, mail-worker."""
+"""Flask commands: create-admin, seed-demo, stats rebuild, spool replay, purge, mail-worker,
+mfa-rotate-key."""
 
 from __future__ import annotations
 
@@ -126,6 +127,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(spool_group)
     app.cli.add_command(purge_command)
     app.cli.add_command(mail_worker_command)
+    app.cli.add_command(mfa_rotate_key)
 
 
 @click.command("purge")
@@ -171,3 +173,14 @@ def mail_worker_command(once: bool) -> None:
     click.echo("Delivering the mail outbox; Ctrl-C stops.")
     with contextlib.suppress(KeyboardInterrupt):
         MailSender(app).run()
+
+
+@click.command("mfa-rotate-key")
+@with_appcontext
+def mfa_rotate_key() -> None:
+    """Re-encrypt every TOTP secret with the current key (MFA_ENCRYPTION_KEY)."""
+    from webapp.services.mfa import rotate_secrets
+
+    count = rotate_secrets()
+    db.session.commit()
+    click.echo(f"Re-encrypted {count} TOTP secret(s) with the current key.")

@@ -8,13 +8,14 @@ import secrets
 import time
 from contextlib import suppress
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, flash, g, has_request_context, redirect, request, url_for
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db, login_manager
-from webapp.services import spool
+from webapp.services import mfa, spool
 from webapp.services.health import database_unreachable
 from webapp.services.roles import is_staff
 from webapp.services.sessions import load_user_for_session
@@ -23,8 +24,16 @@ from webapp.web import client_ip, client_user_agent, submitted_email
 
 log = logging.getLogger(__name__)
 
-# Endpoints whose POSTs are interactive login attempts, with the method they record.
-LOGIN_ENDPOINTS = {"auth.login": "password", "api.token": "api_token"}
+# Endpoints whose POSTs are interactive login attempts, with the method they record (a
+# second step records the factor it was answered with).
+LOGIN_ENDPOINTS = {
+    "auth.login": "password",
+    "api.token": "api_token",
+    "auth.mfa": "totp",
+    "api.mfa_verify": "totp",
+    "auth.login_code_verify": "email_code",
+    "api.otp_verify": "email_code",
+}
 
 
 def capture_attempt() -> None:
@@ -32,8 +41,25 @@ def capture_attempt() -> None:
     method = LOGIN_ENDPOINTS.get(request.endpoint or "")
     if method and request.method == "POST":
         g.login_attempt = AttemptContext(
-            ip=client_ip(), user_agent=client_user_agent(), method=method
+            ip=client_ip(),
+            user_agent=client_user_agent(),
+            method=method,
+            trusted_browser=request.cookies.get(mfa.TRUST_COOKIE),
         )
+
+
+def enforce_enrolment():
+    """A user who must have a second factor (by role or an admin's choice) and has none can
+    only enrol (pages; the API checks the same in api_auth)."""
+    endpoint = request.endpoint or ""
+    if endpoint in mfa.ENROLMENT_OPEN or endpoint == "static":
+        return None
+    if request.path.startswith("/api/") or not current_user.is_authenticated:
+        return None
+    if mfa.enrolment_due(current_user):
+        flash("Your account requires two-factor authentication. Set it up to continue.", "warning")
+        return redirect(url_for("account.mfa"))
+    return None
 
 
 def current_attempt() -> AttemptContext | None:
@@ -167,6 +193,7 @@ def register_hooks(app: Flask) -> None:
     """Install the hooks; attempt capture runs before Flask-Limiter's check."""
     app.before_request_funcs.setdefault(None, []).insert(0, capture_attempt)
     app.before_request(replay_spool)
+    app.before_request(enforce_enrolment)
     app.teardown_request(write_attempt)
     app.after_request(security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -83,3 +83,21 @@ class ViewAsForm(FlaskForm):
         choices=[("user", "Regular user"), ("staff", "Staff"), ("admin", "Administrator")],
     )
     submit = SubmitField("Switch")
+
+
+class TotpConfirmForm(FlaskForm):
+    """The first code from the authenticator app, to turn TOTP on."""
+
+    code = StringField(
+        "6-digit code",
+        validators=[DataRequired("Enter the code from your app."), Length(max=16)],
+        filters=[strip],
+    )
+    submit = SubmitField("Turn on two-factor authentication")
+
+
+class PasswordConfirmForm(FlaskForm):
+    """The password again, before a sensitive change of the second factor."""
+
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    submit = SubmitField("Confirm")

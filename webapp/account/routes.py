@@ -19,7 +19,7 @@ from webapp.account.forms import (
     ViewAsForm,
 )
 from webapp.extensions import db
-from webapp.services import accounts, auth, avatars, devices, roles
+from webapp.services import accounts, auth, avatars, devices, mfa, roles
 from webapp.services.spreadsheets import safe_row
 from webapp.web import link_failed
 
@@ -154,8 +154,12 @@ def confirm_email(token: str):
 def sessions():
     """Your signed-in devices, and the devices trusted to sign in despite a lockout."""
     rows = accounts.active_sessions(current_user.id)
-    trusted = devices.live_devices(current_user.id)
-    return render_template("account/sessions.html", sessions=rows, devices=trusted)
+    return render_template(
+        "account/sessions.html",
+        sessions=rows,
+        devices=devices.live_devices(current_user.id),
+        trusted_browsers=mfa.trusted_browsers(current_user.id),
+    )
 
 
 @bp.route("/sessions/<session_id>/revoke", methods=["POST"])

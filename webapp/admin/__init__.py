@@ -28,7 +28,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.models.outbox import STATUSES
-from webapp.services import audit, auth, lockout, outbox, sessions
+from webapp.services import audit, auth, lockout, mfa, outbox, sessions
 from webapp.services.roles import is_admin, is_staff
 from webapp.services.spreadsheets import safe_cell
 
@@ -161,8 +161,11 @@ class UserAdmin(SecureModelView):
         "email_verified_at",
         "last_login_at",
         "login_count",
+        "totp_enabled_at",
+        "mfa_required",
         "created_at",
     )
+    column_labels = {"totp_enabled_at": "2FA since", "mfa_required": "2FA required"}
     column_searchable_list = ("email", "username")
     column_filters = (
         "role",
@@ -172,7 +175,15 @@ class UserAdmin(SecureModelView):
         "created_at",
     )
     column_default_sort = ("id", False)
-    form_columns = ("email", "username", "full_name", "role", "is_active", "timezone")
+    form_columns = (
+        "email",
+        "username",
+        "full_name",
+        "role",
+        "is_active",
+        "mfa_required",
+        "timezone",
+    )
     form_args = {"email": {"validators": [ValidEmail()]}}
     form_choices = {"role": [("user", "user"), ("staff", "staff"), ("admin", "admin")]}
     column_exclude_list = ("password_hash", "totp_secret_encrypted")
@@ -216,6 +227,22 @@ class UserAdmin(SecureModelView):
     @action("force_reset", "Force a password reset", "The current passwords stop working. Go on?")
     def action_force_reset(self, ids):
         self._audited(ids, "force_password_reset", auth.force_password_reset)
+
+    @action("require_mfa", "Require two-factor authentication")
+    def action_require_mfa(self, ids):
+        self._audited(ids, "require_mfa", lambda u: setattr(u, "mfa_required", True))
+
+    @action("waive_mfa", "Stop requiring two-factor authentication (the role may still)")
+    def action_waive_mfa(self, ids):
+        self._audited(ids, "waive_mfa", lambda u: setattr(u, "mfa_required", False))
+
+    @action(
+        "reset_mfa",
+        "Reset two-factor authentication",
+        "Remove the authenticator, recovery codes and trusted browsers (a lost phone)?",
+    )
+    def action_reset_mfa(self, ids):
+        self._audited(ids, "reset_mfa", mfa.reset_totp)
 
     @action("sign_out", "Sign out everywhere")
     def action_sign_out(self, ids):

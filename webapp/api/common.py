@@ -7,11 +7,12 @@ from functools import wraps
 from flask import jsonify, request, url_for
 from flask_jwt_extended import get_current_user, verify_jwt_in_request
 
-from webapp.services import roles
+from webapp.services import mfa, roles
 from webapp.services.avatars import avatar_url
 
 PERMISSION_DENIED = {"detail": "You do not have permission to perform this action."}
 NOT_FOUND = {"detail": "Not found."}
+MFA_ENROLMENT_DUE = {"detail": "Your role requires two-factor authentication. Set it up first."}
 MAX_PAGE_SIZE = 100
 
 
@@ -72,6 +73,8 @@ def api_auth(role: str | None = None):
             verify_jwt_in_request()
             if role and not roles.has_role(get_current_user(), role):
                 raise ApiError(403, PERMISSION_DENIED)
+            if request.endpoint not in mfa.ENROLMENT_OPEN and mfa.enrolment_due(get_current_user()):
+                raise ApiError(403, MFA_ENROLMENT_DUE)
             return view(*args, **kwargs)
 
         return wrapped

@@ -71,6 +71,10 @@ def token():
         email, password, ctx, kind="api", respond=_signed_in, device_cookie=device_cookie()
     )
     db.session.commit()
+    if result.status == "mfa_required":
+        from webapp.api.mfa import mfa_required_body
+
+        return jsonify(mfa_required_body(result))
     if result.status == "locked":
         raise ApiError(
             429,

@@ -1,7 +1,15 @@
 """Forms of the auth blueprint."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from webapp.services import auth
@@ -104,3 +112,34 @@ class NewPasswordForm(FlaskForm):
 
     FIELD_FOR = RegisterForm.FIELD_FOR
     apply_errors = RegisterForm.apply_errors
+
+
+class SecondFactorForm(FlaskForm):
+    """The second step: a code from the app, a recovery code or a mailed code."""
+
+    method = SelectField(
+        "Method",
+        choices=[
+            ("totp", "Code from the authenticator app"),
+            ("recovery_code", "Recovery code"),
+            ("email_code", "Code mailed to me"),
+            ("sms_code", "Code texted to me"),
+        ],
+        default="totp",
+    )
+    code = StringField(
+        "Code",
+        validators=[DataRequired("Enter the code."), Length(max=64, message="Too long.")],
+        filters=[strip],
+    )
+    trust = BooleanField("Trust this browser for 30 days")
+    submit = SubmitField("Verify")
+
+
+class LoginCodeForm(FlaskForm):
+    """Passwordless: the email and the 6-digit code it received."""
+
+    email = EmailField("Email", validators=EMAIL_FIELD, filters=[strip])
+    code = VerifyCodeForm.code
+    remember = BooleanField("Keep me signed in for 30 days")
+    submit = SubmitField("Sign in")

@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_jwt_extended import unset_jwt_cookies
 from flask_login import current_user, login_required, login_user, logout_user
 
-from webapp.auth import bp
+from webapp.auth import bp, mfa_routes
 from webapp.auth.forms import EmailForm, LoginForm, NewPasswordForm, RegisterForm, VerifyCodeForm
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
@@ -56,6 +56,8 @@ def login():
             login_user(result.user, remember=bool(form.remember.data))
             flash(f"Welcome back, {result.user.display_name}.", "success")
             return result.response
+        if result.status == "mfa_required":
+            return mfa_routes.ask_second_factor(result, form.next.data)
         if result.status == "locked":
             minutes = math.ceil(result.retry_after / 60)
             flash(

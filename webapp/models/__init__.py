@@ -10,6 +10,7 @@ from webapp.models.login_attempt import (
     LoginStat,
     ReplayedAttempt,
 )
+from webapp.models.mfa import RecoveryCode, TrustedBrowser
 from webapp.models.outbox import OutboxMail
 from webapp.models.security_event import SecurityEvent
 from webapp.models.session import UserSession
@@ -24,8 +25,10 @@ __all__ = [
     "LoginStat",
     "OneTimeToken",
     "OutboxMail",
+    "RecoveryCode",
     "ReplayedAttempt",
     "SecurityEvent",
+    "TrustedBrowser",
     "TrustedDevice",
     "User",
     "UserSession",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -39,6 +39,13 @@ class User(UserMixin, db.Model):
     login_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
+    # Set when the first code confirmed the secret; until then the secret is only pending.
+    totp_enabled_at = mapped_column(Timestamp)
+    # The newest 30 s time step a code was accepted for: older and equal steps are replays.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # An admin asked this account for a second factor, whatever its role.
+    mfa_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    phone_verified_at = mapped_column(Timestamp)
     registration_source: Mapped[str] = mapped_column(String(16), nullable=False, default="web")
 
     # Set by the user loader (not columns): the UserSession this request belongs to,

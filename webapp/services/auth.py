@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import SecurityEvent, TrustedDevice, User, UserSession, utcnow
-from webapp.services import api_tokens, devices, links, lockout, tokens
+from webapp.services import api_tokens, devices, links, lockout, mfa, tokens
 from webapp.services.mail import send_email
 from webapp.services.passwords import (
     PendingCheck,
@@ -78,7 +78,8 @@ def email_error(email: str) -> str | None:
 
 @dataclass
 class LoginResult:
-    """Outcome of the login pipeline: ok | invalid | unverified | locked."""
+    """Outcome of the login pipeline: ok | invalid | unverified | locked | mfa_required,
+    and for a second step bad_code | replayed_code | expired_code."""
 
     status: str
     user: User | None = None
@@ -87,6 +88,8 @@ class LoginResult:
     tokens: dict[str, str] | None = None  # the session's JWT pair (web pages' widgets too)
     response: Any = None  # the caller's answer to a sign-in (SignInOptions.respond)
     device_cookie: str | None = None  # the device cookie a sign-in sends back
+    challenge: mfa.Challenge | None = None  # status mfa_required: the second step's token
+    trust_cookie: str | None = None  # a browser trusted to skip the second factor from now on
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class SignInOptions:
     kind: str = "web"
     respond: Callable[[LoginResult], Any] | None = None
     device_cookie: str | None = None
+    second_factor_checked: bool = False
 
 
 def password_login(
@@ -210,6 +214,9 @@ def _sign_in(
     and the verdict finds nothing left to write. SQLite's single write lock is held from the
     first write to the commit anyway.
     """
+    # 5. a right password for an account with a second factor ends in an mfa_token, not a session
+    if not how.second_factor_checked and mfa.second_factor_due(user, ctx.trusted_browser):
+        return _ask_for_second_factor(user, ctx, how)
     lockout.clear(state, forget_level=True)
     session = open_session(user, ctx.ip, ctx.user_agent, remember=how.remember, kind=how.kind)
     cookie = devices.signed_in(user, device, how.device_cookie, ctx.ip, session.device)
@@ -229,6 +236,91 @@ def _sign_in(
     count_attempt(ctx)
     ROLLUP_WRITES.add(time.perf_counter() - begun)
     return result
+
+
+def _ask_for_second_factor(user: User, ctx: AttemptContext, how: SignInOptions) -> LoginResult:
+    """Step 5: no session, no lockout change; an mfa_token for the second step. The attempt
+    is recorded as `mfa_required`, which the rollups count neither way."""
+    first = "email_code" if ctx.method == "email_code" else "password"
+    challenge = mfa.issue_challenge(user, kind=how.kind, remember=how.remember, first=first)
+    ctx.finish("mfa_required", user=user)
+    return LoginResult("mfa_required", user, challenge=challenge)
+
+
+def second_factor_login(
+    raw_token: str,
+    method: str,
+    code: str,
+    ctx: AttemptContext,
+    *,
+    trust: bool = False,
+    device_cookie: str | None = None,
+) -> LoginResult:
+    """The second step: a right factor on a live mfa_token opens the session the first step
+    asked for. A wrong one counts toward the token's end and, like a wrong password, toward
+    the email's lockout: someone who knows the password cannot guess codes on fresh tokens
+    for ever. Always recorded."""
+    ctx.method = method if method in mfa.SECOND_FACTORS else "totp"
+    owner = mfa.challenge_owner(raw_token)
+    # The email's lockout record first, as the password step takes it: one lock order.
+    state, user = lockout.acquire(owner.email) if owner else (lockout.LockState(None), None)
+    if locked := _refuse_if_locked(state, ctx, user):
+        record_attempt(ctx)
+        return locked
+    step = mfa.verify_second_factor(raw_token, method, code, ctx)
+    if step.status == "ok" and not step.user.is_active:
+        step.status = "inactive"
+        ctx.finish("inactive", user=step.user)
+    if step.status != "ok":
+        if step.status in mfa.WRONG_ANSWERS:
+            locked_for = lockout.register_failure(state, utcnow())
+            if locked_for:
+                _announce_lockout(step.user.email, step.user, ctx.ip, locked_for)
+        record_attempt(ctx)
+        return LoginResult(step.status, step.user)
+    how = SignInOptions(
+        step.remember, step.kind, device_cookie=device_cookie, second_factor_checked=True
+    )
+    device = devices.recognise(device_cookie, step.user.id)
+    result = _sign_in(step.user, state, ctx, how, device=device)
+    if trust:
+        result.trust_cookie = mfa.trust_browser(step.user, ctx.ip, ctx.user_agent)
+    return result
+
+
+def code_login(
+    email: str,
+    code: str,
+    ctx: AttemptContext,
+    *,
+    remember: bool = False,
+    kind: str = "web",
+    device_cookie: str | None = None,
+) -> LoginResult:
+    """Passwordless: a right mailed code stands for the password, then the same steps 4-7
+    (a second factor is still asked for). Returns invalid | expired | locked on refusal."""
+    email = normalise_email(email)
+    ctx.email = email
+    user = find_user_by_email(email)
+    in_good_standing = user is not None and user.is_active and user.is_verified
+    check = mfa.check_login_code(user if in_good_standing else None, code)
+    if check.status != "ok":
+        reason = {"expired": "expired_code", "locked": "locked"}.get(check.status, "bad_code")
+        ctx.finish(reason if user is not None else "unknown_user", user=user)
+        record_attempt(ctx)
+        return LoginResult(check.status, user, retry_after=check.retry_after)
+    state, user = lockout.acquire(email)
+    device = devices.recognise(device_cookie, user.id)
+    how = SignInOptions(remember, kind, device_cookie=device_cookie)
+    result = _sign_in(user, state, ctx, how, device=device)
+    if result.status != "ok":
+        record_attempt(ctx)
+    return result
+
+
+def request_login_code(email: str) -> None:
+    """Mail a passwordless sign-in code; the same answer and work for every email."""
+    mfa.request_login_code(find_user_by_email(email))
 
 
 def _refuse(

@@ -33,6 +33,7 @@ def personal_dashboard(user_id: int, window: Window, filters: ActivityFilters, p
         "comparison": comparison,
         "figures": charts.dashboard_figures(trends, comparison, distribution),
         "activity": analytics.activity(scope, window, filters, page=page, size=25),
+        "methods": analytics.methods(scope, window),
         "presets": presets(window.tz),
     }
 
@@ -84,6 +85,9 @@ def admin_overview(window: Window, selection, compare_ids: list[int], sort: str)
         "lockout_count": lockout_count,
         "lockouts": lockouts,
         "online": analytics.online_now(),
+        "methods": analytics.methods(analytics.EVERYONE, window),
+        "coverage": analytics.factor_coverage(),
+        "coverage_trend": analytics.factor_coverage_trend(),
         "batch": rows,
         "presets": presets(window.tz),
     }

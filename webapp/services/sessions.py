@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from webapp.extensions import db
 from webapp.models import User, UserSession, utcnow
 from webapp.services import devices
+from webapp.services.mfa import revoke_all_trusted
 from webapp.services.tracking import device_label
 
 
@@ -86,7 +87,9 @@ def revoke_all(user_id: int, reason: str, *, keep: str | None = None) -> int:
 
     Every trusted device goes too (this one's included): signing out everywhere, a password
     change or reset must also end the trust that outlives those sessions.
+    Browsers trusted to skip the second factor are no longer trusted either.
     """
+    revoke_all_trusted(user_id)
     stmt = update(UserSession).where(
         UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
     )

@@ -68,6 +68,7 @@ class AttemptContext:
     reason: str | None = None
     session_id: str | None = None
     started_at: datetime = field(default_factory=utcnow)
+    trusted_browser: str | None = None  # the cookie of a browser that skips the second factor
     recorded: bool = False  # the row was added to the session
     committed: bool = False  # ... and that transaction committed
 
@@ -250,8 +251,15 @@ def insert_attempt(ctx: AttemptContext) -> dict:
     return attempt
 
 
+# A right first factor that leads to a second step: recorded, but neither a success nor a
+# failure in the rollups (the sign-in is counted once, by its second step).
+NOT_COUNTED = ("mfa_required",)
+
+
 def count_attempt(ctx: AttemptContext) -> None:
     """Add the attempt's rollup increments (everyone's rows are shared: write those last)."""
+    if ctx.reason in NOT_COUNTED:
+        return
     batch = RollupBatch()
     batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
     batch.write()
@@ -288,7 +296,9 @@ def rebuild_rollups() -> dict[str, int]:
             LoginAttempt.created_at,
             LoginAttempt.success,
             LoginAttempt.user_agent,
-        ).execution_options(yield_per=CHUNK)
+        )
+        .where(LoginAttempt.reason.not_in(NOT_COUNTED))
+        .execution_options(yield_per=CHUNK)
     )
     attempts = 0
     for user_id, created_at, success, user_agent in rows:

@@ -1,0 +1,189 @@
+"""Auth routes of the second step and of the passwordless code sign-in."""
+
+from __future__ import annotations
+
+import math
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user
+
+from webapp.auth import bp
+from webapp.auth.forms import EmailForm, LoginCodeForm, SecondFactorForm
+from webapp.extensions import db, limiter
+from webapp.hooks import current_attempt
+from webapp.services import api_tokens, auth, devices
+from webapp.services import mfa as factors
+from webapp.web import config_limit, device_cookie, email_key, safe_next_url
+
+STEP_ERRORS = {
+    "bad_code": "That code is not right.",
+    "replayed_code": "That code was already used. Wait for the next one.",
+}
+
+
+def ask_second_factor(result: auth.LoginResult, next_url: str | None):
+    """After a right first factor: keep the mfa_token in the session, go to the second step."""
+    session["mfa_token"] = result.challenge.token
+    session["mfa_methods"] = result.challenge.methods
+    session["mfa_next"] = safe_next_url(next_url) or ""
+    return redirect(url_for("auth.mfa"))
+
+
+def signed_in(result: auth.LoginResult, remember: bool):
+    """Open the Flask-Login session of a sign-in and land (with JWT and trust cookies)."""
+    next_url = session.get("mfa_next") or None
+    session.clear()
+    login_user(result.user, remember=remember)
+    flash(f"Welcome back, {result.user.display_name}.", "success")
+    response = redirect(safe_next_url(next_url) or url_for("dashboard.index"))
+    api_tokens.set_cookies(response, result.tokens)
+    devices.set_cookie(response, result.device_cookie)
+    if result.trust_cookie:
+        set_trust_cookie(response, result.trust_cookie)
+    return response
+
+
+def set_trust_cookie(response, value: str) -> None:
+    """The signed cookie of a trusted browser (HttpOnly; read by web and API sign-ins)."""
+    cfg = current_app.config
+    response.set_cookie(
+        factors.TRUST_COOKIE,
+        value,
+        max_age=factors.trust_max_age(),
+        httponly=True,
+        secure=cfg["SESSION_COOKIE_SECURE"],
+        samesite="Lax",
+    )
+
+
+@bp.route("/mfa", methods=["GET", "POST"])
+@limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
+def mfa():
+    """The second step of a sign-in."""
+    raw = session.get("mfa_token")
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    if not raw:
+        if request.method == "POST":
+            current_attempt().finish("expired_code")
+        flash("Sign in again to continue.", "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    # Only what this account can use is offered; anything else is a wrong answer to it.
+    methods = session.get("mfa_methods") or list(factors.SECOND_FACTORS)
+    status = 200
+    if form.validate_on_submit():
+        result = auth.second_factor_login(
+            raw,
+            form.method.data,
+            form.code.data,
+            current_attempt(),
+            trust=form.trust.data,
+            device_cookie=device_cookie(),
+        )
+        db.session.commit()
+        if result.status == "ok":
+            return signed_in(result, result.session.remember)
+        if result.status in STEP_ERRORS:
+            form.code.errors = [STEP_ERRORS[result.status]]
+            status = 400
+        elif result.status == "locked":
+            session.pop("mfa_token", None)
+            minutes = math.ceil(result.retry_after / 60)
+            flash(
+                f"Too many failed sign-ins for this email. Try again in {minutes} minute(s).",
+                "danger",
+            )
+            return redirect(url_for("auth.login"))
+        else:
+            session.pop("mfa_token", None)
+            flash("That sign-in has expired or had too many wrong codes. Sign in again.", "danger")
+            return redirect(url_for("auth.login"))
+    elif request.method == "POST":
+        current_attempt().finish("invalid_input")
+        status = 400
+    return render_template("auth/mfa.html", form=form, methods=methods), status
+
+
+@bp.route("/mfa/email-code", methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=lambda: session.get("mfa_token", ""))
+def mfa_email_code():
+    """Mail a code usable once as the second factor of this sign-in."""
+    raw = session.get("mfa_token")
+    if not raw or not factors.send_challenge_email_code(raw):
+        flash("Sign in again to continue.", "info")
+        return redirect(url_for("auth.login"))
+    db.session.commit()
+    minutes = current_app.config["LOGIN_CODE_MINUTES"]
+    flash(f"We emailed you a code. It is valid for {minutes} minutes.", "info")
+    return redirect(url_for("auth.mfa"))
+
+
+@bp.route("/mfa/sms-code", methods=["POST"])
+@limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=lambda: session.get("mfa_token", ""))
+def mfa_sms_code():
+    """Text a code usable once as the second factor of this sign-in."""
+    raw = session.get("mfa_token")
+    if not raw or not factors.send_challenge_sms_code(raw):
+        flash("Sign in again to continue.", "info")
+        return redirect(url_for("auth.login"))
+    db.session.commit()
+    flash("We texted you a code.", "info")
+    return redirect(url_for("auth.mfa"))
+
+
+@bp.route("/login-code", methods=["GET", "POST"])
+@limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=email_key, methods=["POST"])
+def login_code():
+    """Passwordless, first half: mail a sign-in code (the same answer for every email)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = EmailForm()
+    if form.validate_on_submit():
+        auth.request_login_code(form.email.data)
+        db.session.commit()
+        flash("If this address can sign in, a code is on its way.", "info")
+        email = auth.normalise_email(form.email.data)
+        return redirect(url_for("auth.login_code_verify", email=email))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login_code.html", form=form), status
+
+
+@bp.route("/login-code/verify", methods=["GET", "POST"])
+@limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
+def login_code_verify():
+    """Passwordless, second half: the code signs in (or leads to the second step)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginCodeForm()
+    if request.method == "GET":
+        form.email.data = request.args.get("email", "")[:254]
+    status = 200
+    if form.validate_on_submit():
+        remember = bool(form.remember.data)
+        result = auth.code_login(
+            form.email.data,
+            form.code.data,
+            current_attempt(),
+            remember=remember,
+            device_cookie=device_cookie(),
+        )
+        db.session.commit()
+        if result.status == "ok":
+            return signed_in(result, remember)
+        if result.status == "mfa_required":
+            return ask_second_factor(result, None)
+        if result.status == "locked":
+            minutes = math.ceil(result.retry_after / 60)
+            form.code.errors = [f"Too many wrong codes. Ask for a new one in {minutes} minute(s)."]
+            status = 429
+        elif result.status == "expired":
+            form.code.errors = ["This code has expired. Ask for a new one."]
+            status = 400
+        else:
+            form.code.errors = ["That code is not right."]
+            status = 400
+    elif request.method == "POST":
+        current_attempt().finish("invalid_input")
+        status = 400
+    return render_template("auth/login_code_verify.html", form=form), status
