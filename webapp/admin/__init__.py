@@ -25,7 +25,7 @@ from webapp.models import (
     UserSession,
     utcnow,
 )
-from webapp.services import audit, auth, lockout, sessions
+from webapp.services import audit, auth, lockout, sessions, sources
 from webapp.services.roles import is_admin, is_staff
 
 
@@ -165,6 +165,7 @@ class UserAdmin(SecureModelView):
         model.email = auth.normalise_email(model.email)
         if is_created:
             model.registration_source = "admin"
+            model.source = sources.source_for(sources.Landing(), "admin")
         if not model.is_active and model.id:
             sessions.revoke_all(model.id, "deactivated")
 

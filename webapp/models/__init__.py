@@ -4,6 +4,7 @@ from webapp.models.audit import AdminAudit
 from webapp.models.base import utcnow
 from webapp.models.lockout import LoginLockout
 from webapp.models.login_attempt import LoginAttempt, LoginDeviceStat, LoginStat
+from webapp.models.registration_source import RegistrationSource
 from webapp.models.security_event import SecurityEvent
 from webapp.models.session import UserSession
 from webapp.models.tokens import OneTimeToken
@@ -16,6 +17,7 @@ __all__ = [
     "LoginLockout",
     "LoginStat",
     "OneTimeToken",
+    "RegistrationSource",
     "SecurityEvent",
     "User",
     "UserSession",

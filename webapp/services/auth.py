@@ -18,8 +18,8 @@ from flask import current_app, url_for
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import SecurityEvent, User, UserSession, utcnow
-from webapp.services import api_tokens, lockout, tokens
+from webapp.models import RegistrationSource, SecurityEvent, User, UserSession, utcnow
+from webapp.services import api_tokens, lockout, sources, tokens
 from webapp.services.mail import send_email
 from webapp.services.passwords import (
     PendingCheck,
@@ -329,8 +329,10 @@ def create_user(
     verified: bool = False,
     source: str = "web",
     timezone: str | None = None,
+    origin: RegistrationSource | None = None,
 ) -> User:
-    """Add a user to the session (caller validates and commits)."""
+    """Add a user to the session (caller validates and commits); `source` is the channel,
+    `origin` where the person came from (default: the channel's direct source)."""
     user = User(
         username=username.strip(),
         email=normalise_email(email),
@@ -339,15 +341,23 @@ def create_user(
         email_verified_at=utcnow() if verified else None,
         registration_source=source,
         timezone=timezone,
+        source=origin or sources.source_for(sources.Landing(), source),
     )
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def register(username: str, email: str, password: str, *, source: str = "web") -> User:
+def register(
+    username: str,
+    email: str,
+    password: str,
+    *,
+    source: str = "web",
+    origin: RegistrationSource | None = None,
+) -> User:
     """Create an unverified user and send the verification email."""
-    user = create_user(username, email, password, source=source)
+    user = create_user(username, email, password, source=source, origin=origin)
     send_verification(user)
     return user
 
