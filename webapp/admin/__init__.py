@@ -12,7 +12,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.hooks import csp_nonce
@@ -20,11 +20,13 @@ from webapp.models import (
     AdminAudit,
     LoginAttempt,
     LoginLockout,
+    RegistrationSource,
     SecurityEvent,
     User,
     UserSession,
     utcnow,
 )
+from webapp.models.registration_source import CATEGORIES
 from webapp.services import audit, auth, lockout, sessions, sources
 from webapp.services.roles import is_admin, is_staff
 
@@ -264,6 +266,50 @@ class EventAdmin(ReadOnlyModelView):
         self._audited(ids, "acknowledge", lambda e: setattr(e, "acknowledged_at", utcnow()))
 
 
+class SourceAdmin(SecureModelView):
+    """Registration sources: admins rename or recategorise them, or merge several into one."""
+
+    can_create = False
+    column_default_sort = ("id", False)
+    column_list = ("id", "name", "category", "key", "created_at")
+    column_searchable_list = ("name", "key")
+    column_filters = ("category", "created_at")
+    form_columns = ("name", "category")
+    form_choices = {"category": [(c, c) for c in CATEGORIES]}
+
+    @action(
+        "merge",
+        "Merge",
+        "Move the users of the selected sources into the one with the most users, "
+        "and delete the others?",
+    )
+    def action_merge(self, ids):
+        chosen = (
+            db.session.execute(select(RegistrationSource).where(RegistrationSource.id.in_(ids)))
+            .scalars()
+            .all()
+        )
+        if len(chosen) < 2:
+            flash("Select at least two sources to merge.", "warning")
+            return
+        counts = dict(
+            db.session.execute(
+                select(User.source_id, func.count())
+                .where(User.source_id.in_([s.id for s in chosen]))
+                .group_by(User.source_id)
+            ).all()
+        )
+        target = max(chosen, key=lambda s: (counts.get(s.id, 0), -s.id))
+        merged = [s.id for s in chosen if s.id != target.id]
+        moved = sources.merge(target, chosen)
+        details = f"merged {merged} into {target.id}, {moved} user(s) moved"
+        audit.record(current_user, "merge_sources", "RegistrationSource", target.id, details)
+        db.session.commit()
+        flash(
+            f"Merged {len(merged)} source(s) into {target.name}; {moved} user(s) moved.", "success"
+        )
+
+
 class AuditAdmin(ReadOnlyModelView):
     """The audit log (admins only)."""
 
@@ -287,5 +333,6 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AttemptAdmin(LoginAttempt, db, name="Login attempts", endpoint="admin_attempts"))
     admin.add_view(SessionAdmin(UserSession, db, name="Sessions", endpoint="admin_sessions"))
     admin.add_view(EventAdmin(SecurityEvent, db, name="Security events", endpoint="admin_events"))
+    admin.add_view(SourceAdmin(RegistrationSource, db, name="Sources", endpoint="admin_sources"))
     admin.add_view(AuditAdmin(AdminAudit, db, name="Audit log", endpoint="admin_audit"))
     return admin

@@ -12,10 +12,11 @@ from webapp.api.common import ApiError, api_auth, json_body, me, text_field, wir
 from webapp.api.docs import doc
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, roles, rsa_keys
+from webapp.services import api_tokens, auth, captcha, roles, rsa_keys, signup, sources
 from webapp.services.avatars import avatar_url
 from webapp.services.sessions import revoke
-from webapp.web import config_limit, email_key
+from webapp.services.signup import Registration
+from webapp.web import client_ip, config_limit, email_key
 
 
 @bp.route("/user/public-key/")
@@ -165,13 +166,25 @@ def create():
         k: text_field(data, k, max_length=10_000)
         for k in ("username", "email", "password", "passwordRepeat")
     }
-    errors = auth.registration_errors(
-        fields["username"], fields["email"], fields["password"], fields["passwordRepeat"]
+    try:
+        landing = sources.landing_from_body(data)
+    except sources.SourceError as exc:
+        raise ApiError(400, {k: [m] for k, m in exc.errors.items()}) from None
+    result = signup.sign_up(
+        Registration(
+            fields["username"], fields["email"], fields["password"], fields["passwordRepeat"]
+        ),
+        landing,
+        channel="api",
+        ip=client_ip(),
+        captcha_answer=text_field(data, "captcha", max_length=captcha.ANSWER_MAX)
+        if captcha.provider()
+        else None,
     )
-    if errors:
-        raise ApiError(400, errors)
-    user = auth.register(fields["username"], fields["email"], fields["password"], source="api")
-    db.session.commit()
+    db.session.commit()  # a refused CAPTCHA is counted
+    if result.status != "created":
+        raise ApiError(400, result.errors)
+    user = result.user
     return jsonify(
         {"id": user.id, "username": user.username, "email": user.email, "image": None}
     ), 201
