@@ -314,3 +314,56 @@ def test_staff_may_list_sources_but_not_merge(client, db, actor, user_factory):
 def test_sources_list_access(client, actor, role, expected):
     actor(role)
     assert client.get("/admin/admin_sources/").status_code == expected
+
+
+def test_migration_gives_existing_users_the_source_of_their_channel(tmp_path):
+    """0009 backfills: each channel's users point at that channel's direct source."""
+    from datetime import datetime
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from tests.test_migrations import _clear_schema, _fresh_app, _restore_schema
+    from webapp.extensions import db as ext_db
+
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        try:
+            _clear_schema()
+            upgrade(revision="0006")
+            with ext_db.engine.begin() as conn:
+                for n, channel in enumerate(["web", "web", "api", "admin", "demo", "cli"]):
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO users (email, username, role, is_active, created_at, "
+                            "login_count, registration_source) VALUES "
+                            "(:e, :u, 'user', 1, :t, 0, :c)"
+                        ),
+                        {
+                            "e": f"u{n}@example.com",
+                            "u": f"user{n}",
+                            "t": datetime(2026, 1, 1),
+                            "c": channel,
+                        },
+                    )
+            upgrade()
+            with ext_db.engine.connect() as conn:
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT u.registration_source, s.name, s.category, s.key FROM users u "
+                        "JOIN registration_sources s ON s.id = u.source_id ORDER BY u.id"
+                    )
+                ).all()
+            assert [(r[0], r[1]) for r in rows] == [
+                ("web", "Website registration"),
+                ("web", "Website registration"),
+                ("api", "API registration"),
+                ("admin", "Created by an admin"),
+                ("demo", "Demo data"),
+                ("cli", "Created on the command line"),
+            ]
+            # the keys are the ones new sign-ups look up
+            assert rows[0][3] == categorise(Landing(), "web").key
+            assert {r[2] for r in rows} == {"direct"}
+        finally:
+            _restore_schema()

@@ -101,10 +101,11 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_index("ix_users_source")
-        batch_op.drop_index("ix_users_created")
+        # MariaDB keeps an index while a foreign key needs it: the key goes first.
         batch_op.drop_constraint(
             batch_op.f("fk_users_source_id_registration_sources"), type_="foreignkey"
         )
+        batch_op.drop_index("ix_users_source")
+        batch_op.drop_index("ix_users_created")
         batch_op.drop_column("source_id")
     op.drop_table("registration_sources")
