@@ -204,3 +204,16 @@ def test_merging_sources_regroups_history(client, db, user_factory, signups, act
     )
     html = client.get(PAGE).get_data(as_text=True)
     assert "Facebook – Spring" in html and ">Google<" not in html
+
+
+def test_long_windows_count_per_month(client, user_factory, signups):
+    today = utcnow().date()
+    start = (today - timedelta(days=200)).isoformat()
+    response = client.get(
+        ACQ, query_string={"start_date": start}, headers=staff_headers(client, user_factory)
+    )
+    labels = response.json["sources"]["labels"]
+    assert labels[0] == start[:7] and labels[-1] == today.isoformat()[:7]
+    assert len(labels) in (7, 8)
+    totals = {d["label"]: sum(d["data"]) for d in response.json["sources"]["datasets"]}
+    assert totals["Google"] == 1 and totals["Facebook – Spring"] == 3

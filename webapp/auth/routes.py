@@ -181,10 +181,10 @@ def remember_landing() -> None:
     """
     if request.method != "GET" or request.blueprint in ("api", None):
         return
-    if current_user.is_authenticated:
-        return
     has_utm = any(k in request.args for k in sources.UTM_KEYS)
-    if not has_utm and (LANDING_KEY in session or not request.referrer):
+    if not has_utm and (not request.referrer or LANDING_KEY in session):
+        return
+    if current_user.is_authenticated:
         return
     landing = sources.landing_from(request.args, request.referrer, request.host)
     if landing and (has_utm or LANDING_KEY not in session):

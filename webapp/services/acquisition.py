@@ -9,16 +9,17 @@ the days they cover, not with how many attempts those accounts drew.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import RegistrationSource, User
 from webapp.models.login_attempt import LoginStat
-from webapp.services.analytics import Window
+from webapp.services.analytics import Window, local_midnight_utc
 from webapp.services.charts import _layout
 
 RETURN_DAYS = 7
@@ -79,7 +80,7 @@ def acquisition(window: Window, sort: str = "-signups") -> dict:
     names = _sources({s.source_id for s in signups if s.source_id is not None})
     rows: dict[int | None, SourceRow] = {}
     per_bucket: Counter[tuple[int | None, str]] = Counter()
-    labels, bucket_of = _buckets(window)
+    labels, edges = _buckets(window)
     for user_id, created_at, source_id, verified in signups:
         name, category = names.get(source_id, (UNKNOWN, ""))
         row = rows.setdefault(source_id, SourceRow(source_id, name, category))
@@ -89,7 +90,7 @@ def acquisition(window: Window, sort: str = "-signups") -> dict:
         row.returned += signed_in is not None and signed_in < created_at + timedelta(
             days=RETURN_DAYS
         )
-        per_bucket[(source_id, bucket_of(_local_day(created_at, window)))] += 1
+        per_bucket[(source_id, labels[bisect_right(edges, created_at) - 1])] += 1
     ordered = sort_rows(list(rows.values()), sort)
     return {
         "rows": ordered,
@@ -151,16 +152,15 @@ def _sources(ids: set[int]) -> dict[int, tuple[str, str]]:
     return {i: (name, category) for i, name, category in found}
 
 
-def _local_day(moment: datetime, window: Window) -> date:
-    return moment.replace(tzinfo=UTC).astimezone(window.tz).date()
-
-
-def _buckets(window: Window):
-    """Labels (days, or months past 92 days) and a day -> label function."""
-    if window.days <= 92:
-        return [d.isoformat() for d in window.day_list()], date.isoformat
-    months = sorted({d.strftime("%Y-%m") for d in window.day_list()})
-    return months, lambda d: d.strftime("%Y-%m")
+def _buckets(window: Window) -> tuple[list[str], list[datetime]]:
+    """Labels (days, or months past 92 days) and the UTC instant each one starts."""
+    days = window.day_list()
+    if window.days > 92:
+        days = [d for d in days if d.day == 1 or d == window.start]
+        labels = [d.strftime("%Y-%m") for d in days]
+    else:
+        labels = [d.isoformat() for d in days]
+    return labels, [local_midnight_utc(d, window.tz) for d in days]
 
 
 def _series(rows, per_bucket, labels) -> list[tuple[str, list[int]]]:
