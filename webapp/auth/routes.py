@@ -165,8 +165,9 @@ def _landing_of(form: RegisterForm) -> sources.Landing:
         landing = sources.landing_from(request.form, form.referrer.data)
     else:
         landing = sources.landing_from(request.args, request.referrer, request.host)
-    if not landing:
-        landing = sources.Landing(**session.get(LANDING_KEY, {}))
+    kept = session.get(LANDING_KEY)
+    if not landing and isinstance(kept, dict):
+        landing = sources.landing_from(kept, kept.get("referrer_host"))
     for key, value in landing.as_dict().items():
         getattr(form, "referrer" if key == "referrer_host" else key).data = value
     return landing
