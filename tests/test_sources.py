@@ -367,3 +367,17 @@ def test_migration_gives_existing_users_the_source_of_their_channel(tmp_path):
             assert {r[2] for r in rows} == {"direct"}
         finally:
             _restore_schema()
+
+
+def test_merging_one_source_asks_for_two(client, db, actor, user_factory):
+    facebook, fb = _sources_with_users(db, user_factory)
+    actor("admin")
+    token = csrf_token(client, "/admin/admin_sources/")
+    response = client.post(
+        "/admin/admin_sources/action/",
+        data={"csrf_token": token, "action": "merge", "rowid": [str(fb)]},
+        follow_redirects=True,
+    )
+    assert "Select at least two sources to merge." in response.get_data(as_text=True)
+    assert db.session.get(RegistrationSource, fb) is not None
+    assert db.session.scalar(select(func.count(AdminAudit.id))) == 0
