@@ -182,6 +182,16 @@ class Config:
     ATTEMPT_RETENTION_DAYS = env_int("ATTEMPT_RETENTION_DAYS", 365)
     MEDIA_ROOT = env_str("MEDIA_ROOT")  # uploaded avatars; default instance/media
 
+    # Sign-up protection: CAPTCHA (off unless keys are set), disposable addresses, enumeration
+    ALTCHA_HMAC_KEY = env_str("ALTCHA_HMAC_KEY")  # set: self-hosted ALTCHA proof of work
+    ALTCHA_COST = env_int("ALTCHA_COST", 5000)  # PBKDF2 iterations per guess
+    ALTCHA_EXPIRE_MINUTES = env_int("ALTCHA_EXPIRE_MINUTES", 20)
+    RECAPTCHA_PUBLIC_KEY = env_str("RECAPTCHA_PUBLIC_KEY")  # both set (and no ALTCHA): reCAPTCHA
+    RECAPTCHA_PRIVATE_KEY = env_str("RECAPTCHA_PRIVATE_KEY")
+    REGISTRATION_BLOCK_DISPOSABLE = env_bool("REGISTRATION_BLOCK_DISPOSABLE", False)
+    DISPOSABLE_DOMAINS_FILE = env_str("DISPOSABLE_DOMAINS_FILE")
+    REGISTRATION_HIDE_EXISTING = env_bool("REGISTRATION_HIDE_EXISTING", False)
+
     # Flask-WTF
     WTF_CSRF_TIME_LIMIT = None
     BOOTSTRAP_SERVE_LOCAL = True

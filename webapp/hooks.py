@@ -137,14 +137,24 @@ def replay_spool() -> None:
             log.exception("could not replay the attempt spool")
 
 
+RECAPTCHA_SCRIPTS = "https://www.google.com/recaptcha/ https://www.gstatic.com/recaptcha/"
+RECAPTCHA_FRAMES = "https://www.google.com/recaptcha/ https://recaptcha.google.com/recaptcha/"
+
+
 def security_headers(response):
     """Strict CSP (no inline script), framing and sniffing protection, HSTS in production."""
     nonce = g.get("csp_nonce")
     script = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    frames = ""
+    cfg = current_app.config
+    recaptcha = cfg.get("RECAPTCHA_PUBLIC_KEY") and not cfg.get("ALTCHA_HMAC_KEY")
+    if recaptcha and request.endpoint == "auth.register":
+        script += f" {RECAPTCHA_SCRIPTS}"  # Google's widget, on the one page that shows it
+        frames = f"frame-src {RECAPTCHA_FRAMES}; "
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; "
-        f"script-src {script}; "
+        f"script-src {script}; {frames}"
         "style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
         "worker-src 'self' blob:; "

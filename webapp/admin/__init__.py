@@ -12,7 +12,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.auth.forms import ValidEmail
 from webapp.extensions import db
@@ -22,13 +22,15 @@ from webapp.models import (
     LoginAttempt,
     LoginLockout,
     OutboxMail,
+    RegistrationSource,
     SecurityEvent,
     User,
     UserSession,
     utcnow,
 )
 from webapp.models.outbox import STATUSES
-from webapp.services import audit, auth, lockout, mfa, outbox, sessions
+from webapp.models.registration_source import CATEGORIES
+from webapp.services import audit, auth, lockout, mfa, outbox, sessions, sources
 from webapp.services.roles import is_admin, is_staff
 from webapp.services.spreadsheets import safe_cell
 
@@ -194,6 +196,7 @@ class UserAdmin(SecureModelView):
         model.email = auth.normalise_email(model.email)
         if is_created:
             model.registration_source = "admin"
+            model.source = sources.source_for(sources.Landing(), "admin")
         if not model.is_active and model.id:
             sessions.revoke_all(model.id, "deactivated")
 
@@ -308,6 +311,50 @@ class EventAdmin(ReadOnlyModelView):
         self._audited(ids, "acknowledge", lambda e: setattr(e, "acknowledged_at", utcnow()))
 
 
+class SourceAdmin(SecureModelView):
+    """Registration sources: admins rename or recategorise them, or merge several into one."""
+
+    can_create = False
+    column_default_sort = ("id", False)
+    column_list = ("id", "name", "category", "key", "created_at")
+    column_searchable_list = ("name", "key")
+    column_filters = ("category", "created_at")
+    form_columns = ("name", "category")
+    form_choices = {"category": [(c, c) for c in CATEGORIES]}
+
+    @action(
+        "merge",
+        "Merge",
+        "Move the users of the selected sources into the one with the most users, "
+        "and delete the others?",
+    )
+    def action_merge(self, ids):
+        chosen = (
+            db.session.execute(select(RegistrationSource).where(RegistrationSource.id.in_(ids)))
+            .scalars()
+            .all()
+        )
+        if len(chosen) < 2:
+            flash("Select at least two sources to merge.", "warning")
+            return
+        counts = dict(
+            db.session.execute(
+                select(User.source_id, func.count())
+                .where(User.source_id.in_([s.id for s in chosen]))
+                .group_by(User.source_id)
+            ).all()
+        )
+        target = max(chosen, key=lambda s: (counts.get(s.id, 0), -s.id))
+        merged = [s.id for s in chosen if s.id != target.id]
+        moved = sources.merge(target, chosen)
+        details = f"merged {merged} into {target.id}, {moved} user(s) moved"
+        audit.record(current_user, "merge_sources", "RegistrationSource", target.id, details)
+        db.session.commit()
+        flash(
+            f"Merged {len(merged)} source(s) into {target.name}; {moved} user(s) moved.", "success"
+        )
+
+
 class AuditAdmin(ReadOnlyModelView):
     """The audit log (admins only)."""
 
@@ -366,6 +413,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AttemptAdmin(LoginAttempt, db, name="Login attempts", endpoint="admin_attempts"))
     admin.add_view(SessionAdmin(UserSession, db, name="Sessions", endpoint="admin_sessions"))
     admin.add_view(EventAdmin(SecurityEvent, db, name="Security events", endpoint="admin_events"))
+    admin.add_view(SourceAdmin(RegistrationSource, db, name="Sources", endpoint="admin_sources"))
     admin.add_view(AuditAdmin(AdminAudit, db, name="Audit log", endpoint="admin_audit"))
     admin.add_view(OutboxAdmin(OutboxMail, db, name="Mail outbox", endpoint="admin_outbox"))
     app.after_request(_html_lang)

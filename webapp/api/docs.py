@@ -138,7 +138,17 @@ SCHEMAS: dict[str, dict] = {
     "Refresh": {"type": "object", "properties": {"refresh": STR}},
     "Register": {
         "type": "object",
-        "properties": {"username": STR, "email": STR, "password": STR, "passwordRepeat": STR},
+        "properties": {
+            "username": STR,
+            "email": STR,
+            "password": STR,
+            "passwordRepeat": STR,
+            "utm_source": STR,
+            "utm_medium": STR,
+            "utm_campaign": STR,
+            "referrer": STR,
+            "captcha": STR,
+        },
     },
     "VerifyEmail": {"type": "object", "properties": {"email": STR, "token": STR}},
     "Email": {"type": "object", "properties": {"email": STR}},
@@ -220,6 +230,11 @@ SCHEMAS: dict[str, dict] = {
                 },
             }
         },
+    },
+    "Acquisition": {
+        "type": "object",
+        "required": ["sources", "verified_ratio"],
+        "properties": {"sources": CHART, "verified_ratio": CHART},
     },
     "BatchStats": {"type": "object", "additionalProperties": STATS},
     "OpenAPI": {"type": "object", "required": ["openapi", "paths"]},

@@ -12,11 +12,22 @@ from webapp.api.common import ApiError, api_auth, json_body, me, text_field, wir
 from webapp.api.docs import doc
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, devices, roles, rsa_keys, timing
+from webapp.services import (
+    api_tokens,
+    auth,
+    captcha,
+    devices,
+    roles,
+    rsa_keys,
+    signup,
+    sources,
+    timing,
+)
 from webapp.services.avatars import avatar_url
 from webapp.services.health import run_checks
 from webapp.services.sessions import revoke
-from webapp.web import config_limit, device_cookie, email_key
+from webapp.services.signup import Registration
+from webapp.web import client_ip, config_limit, device_cookie, email_key
 
 
 @bp.route("/user/public-key/")
@@ -176,16 +187,25 @@ def create():
         k: text_field(data, k, max_length=10_000)
         for k in ("username", "email", "password", "passwordRepeat")
     }
-    errors = auth.registration_errors(
-        fields["username"], fields["email"], fields["password"], fields["passwordRepeat"]
-    )
-    if errors:
-        raise ApiError(400, errors)
     try:
-        user = auth.register(fields["username"], fields["email"], fields["password"], source="api")
-    except auth.RegistrationTaken as taken:
-        raise ApiError(400, taken.errors) from None
-    db.session.commit()
+        landing = sources.landing_from_body(data)
+    except sources.SourceError as exc:
+        raise ApiError(400, {k: [m] for k, m in exc.errors.items()}) from None
+    result = signup.sign_up(
+        Registration(
+            fields["username"], fields["email"], fields["password"], fields["passwordRepeat"]
+        ),
+        landing,
+        channel="api",
+        ip=client_ip(),
+        captcha_answer=text_field(data, "captcha", max_length=captcha.ANSWER_MAX)
+        if captcha.provider()
+        else None,
+    )
+    db.session.commit()  # a refused CAPTCHA is counted
+    if result.status != "created":
+        raise ApiError(400, result.errors)
+    user = result.user
     return jsonify(
         {"id": user.id, "username": user.username, "email": user.email, "image": None}
     ), 201

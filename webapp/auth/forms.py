@@ -1,6 +1,8 @@
 """Forms of the auth blueprint."""
 
-from flask_wtf import FlaskForm
+from flask import request
+from flask_wtf import FlaskForm, RecaptchaField
+from flask_wtf.recaptcha import Recaptcha
 from wtforms import (
     BooleanField,
     EmailField,
@@ -12,7 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from webapp.services import auth
+from webapp.services import auth, captcha
+from webapp.web import client_ip
 
 
 def strip(value):
@@ -65,6 +68,11 @@ class RegisterForm(FlaskForm):
     password_repeat = PasswordField(
         "Confirm password", validators=[DataRequired("Please repeat the password.")]
     )
+    # Where the visitor landed from, carried across resubmissions (the service bounds them).
+    utm_source = HiddenField()
+    utm_medium = HiddenField()
+    utm_campaign = HiddenField()
+    referrer = HiddenField()
     submit = SubmitField("Create account")
 
     # Service error keys (API names) -> form fields.
@@ -78,6 +86,48 @@ class RegisterForm(FlaskForm):
                 field.errors = list(field.errors) + messages
             else:
                 self.form_errors.extend(messages)
+
+
+class CountedRecaptcha(Recaptcha):
+    """Flask-WTF's reCAPTCHA check; a refused answer is counted as a security event."""
+
+    def __call__(self, form, field):
+        try:
+            return super().__call__(form, field)
+        except (ValidationError, OSError):
+            captcha.record_failure(client_ip(), request.form.get("email", ""), "web")
+            raise ValidationError(captcha.MESSAGE) from None
+
+
+class AltchaAnswer:
+    """The ALTCHA widget's payload must verify (and be fresh); refusals are counted."""
+
+    def __call__(self, form, field):
+        if not captcha.verify(field.data, client_ip()):
+            captcha.record_failure(client_ip(), request.form.get("email", ""), "web")
+            raise ValidationError(captcha.MESSAGE)
+
+
+class RecaptchaRegisterForm(RegisterForm):
+    """Sign-up with Google reCAPTCHA."""
+
+    recaptcha = RecaptchaField(validators=[CountedRecaptcha()])
+
+
+class AltchaRegisterForm(RegisterForm):
+    """Sign-up with the self-hosted ALTCHA widget (it renders its own input, `altcha`)."""
+
+    altcha = StringField(validators=[AltchaAnswer()])
+
+
+def register_form() -> RegisterForm:
+    """The sign-up form, with the configured CAPTCHA if any."""
+    kind = captcha.provider()
+    if kind == captcha.ALTCHA:
+        return AltchaRegisterForm()
+    if kind == captcha.RECAPTCHA:
+        return RecaptchaRegisterForm()
+    return RegisterForm()
 
 
 class EmailForm(FlaskForm):

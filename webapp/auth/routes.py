@@ -4,16 +4,43 @@ from __future__ import annotations
 
 import math
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_jwt_extended import unset_jwt_cookies
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.auth import bp, mfa_routes
-from webapp.auth.forms import EmailForm, LoginForm, NewPasswordForm, RegisterForm, VerifyCodeForm
+from webapp.auth.forms import (
+    EmailForm,
+    LoginForm,
+    NewPasswordForm,
+    RegisterForm,
+    VerifyCodeForm,
+    register_form,
+)
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, devices, rsa_keys, timing
-from webapp.web import config_limit, device_cookie, email_key, link_failed, safe_next_url
+from webapp.services import api_tokens, auth, captcha, devices, rsa_keys, signup, sources, timing
+from webapp.services.signup import Registration
+from webapp.web import (
+    client_ip,
+    config_limit,
+    device_cookie,
+    email_key,
+    link_failed,
+    safe_next_url,
+)
+
+LANDING_KEY = "landing"  # session key: where a visitor first landed from
 
 
 def _landing(next_url: str | None = None):
@@ -111,23 +138,79 @@ def register():
     """Create an account and send the verification email."""
     if current_user.is_authenticated:
         return _landing()
-    form = RegisterForm()
+    form = register_form()
+    landing = _landing_of(form)
     if form.validate_on_submit():
-        errors = auth.registration_errors(
-            form.username.data, form.email.data, form.password.data, form.password_repeat.data
+        hide = current_app.config["REGISTRATION_HIDE_EXISTING"]
+        result = signup.sign_up(
+            Registration(
+                form.username.data, form.email.data, form.password.data, form.password_repeat.data
+            ),
+            landing,
+            channel="web",
+            ip=client_ip(),
+            hide_existing=hide,
         )
-        if not errors:
-            try:
-                user = auth.register(form.username.data, form.email.data, form.password.data)
-            except auth.RegistrationTaken as taken:
-                errors = taken.errors
-            else:
-                db.session.commit()
-                flash(f"Account created. We sent a link and a code to {user.email}.", "success")
-                return redirect(url_for("auth.verify_code", email=user.email))
-        form.apply_errors(errors)
-    status = 400 if request.method == "POST" else 200
-    return render_template("auth/register.html", form=form), status
+        db.session.commit()
+        if result.status != "invalid":
+            email = auth.normalise_email(form.email.data)
+            flash(
+                f"Check your mail: we sent a link and a code to {email}."
+                if hide
+                else f"Account created. We sent a link and a code to {email}.",
+                "success",
+            )
+            return redirect(url_for("auth.verify_code", email=email))
+        form.apply_errors(result.errors)
+    elif request.method == "POST":
+        db.session.commit()  # a refused CAPTCHA is counted
+    return render_template(
+        "auth/register.html", form=form, captcha=captcha.provider()
+    ), 400 if request.method == "POST" else 200
+
+
+def _landing_of(form: RegisterForm) -> sources.Landing:
+    """Where the visitor came from: the form's hidden fields, this page's query string and
+    referrer, or the first page they landed on (kept in the session); fills the fields."""
+    if request.method == "POST":
+        landing = sources.landing_from(request.form, form.referrer.data)
+    else:
+        landing = sources.landing_from(request.args, request.referrer, request.host)
+    kept = session.get(LANDING_KEY)
+    if not landing and isinstance(kept, dict):
+        landing = sources.landing_from(kept, kept.get("referrer_host"))
+    for key, value in landing.as_dict().items():
+        getattr(form, "referrer" if key == "referrer_host" else key).data = value
+    return landing
+
+
+@bp.before_app_request
+def remember_landing() -> None:
+    """Keep the UTM keys or outside referrer a visitor first arrived with, for sign-up.
+
+    New UTM keys replace older ones (a new campaign click); a plain outside referrer is kept
+    only if nothing is kept yet. Signed-in visitors and non-page requests are skipped.
+    """
+    if request.method != "GET" or request.blueprint in ("api", None):
+        return
+    has_utm = any(k in request.args for k in sources.UTM_KEYS)
+    if not has_utm and (not request.referrer or LANDING_KEY in session):
+        return
+    if current_user.is_authenticated:
+        return
+    landing = sources.landing_from(request.args, request.referrer, request.host)
+    if landing and (has_utm or LANDING_KEY not in session):
+        session[LANDING_KEY] = landing.as_dict()
+
+
+@bp.route("/altcha/challenge")
+def altcha_challenge():
+    """A fresh ALTCHA proof-of-work challenge for the sign-up widget (404 when it is off)."""
+    if captcha.provider() != captcha.ALTCHA:
+        abort(404)
+    response = jsonify(captcha.new_challenge())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/verify/<token>")

@@ -11,7 +11,7 @@ from webapp.models import User
 from webapp.permissions import role_required
 from webapp.services import analytics, reports
 from webapp.services.analytics import ActivityFilters, AnalyticsError
-from webapp.services.dashboards import admin_overview, personal_dashboard
+from webapp.services.dashboards import acquisition_page, admin_overview, personal_dashboard
 
 
 def _selection_from(args):
@@ -46,6 +46,23 @@ def admin_overview_page():
     return render_template(
         "dashboard/admin.html", window=window, chosen=ids, error=error, **data
     ), status
+
+
+@bp.route("/admin/acquisition/")
+@role_required("staff")
+def admin_acquisition_page():
+    """Sign-ups per registration source, with the verified and 7-day shares."""
+    status, error = 200, None
+    tz = analytics.viewer_timezone(current_user)
+    try:
+        window = analytics.parse_window(
+            request.args.get("start_date"), request.args.get("end_date"), tz
+        )
+    except AnalyticsError as exc:
+        status, error = 400, str(exc)
+        window = analytics.parse_window(None, None, tz)
+    data = acquisition_page(window, request.args.get("sort", "-signups"))
+    return render_template("dashboard/acquisition.html", window=window, error=error, **data), status
 
 
 @bp.route("/admin/users/<int(max=2147483647):user_id>/")

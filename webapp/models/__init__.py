@@ -12,6 +12,7 @@ from webapp.models.login_attempt import (
 )
 from webapp.models.mfa import RecoveryCode, TrustedBrowser
 from webapp.models.outbox import OutboxMail
+from webapp.models.registration_source import RegistrationSource
 from webapp.models.security_event import SecurityEvent
 from webapp.models.session import UserSession
 from webapp.models.tokens import OneTimeToken
@@ -27,6 +28,7 @@ __all__ = [
     "OutboxMail",
     "RecoveryCode",
     "ReplayedAttempt",
+    "RegistrationSource",
     "SecurityEvent",
     "TrustedBrowser",
     "TrustedDevice",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, Date, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.base import Timestamp, utcnow
@@ -16,6 +16,10 @@ class User(UserMixin, db.Model):
     """A person who can sign in."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        Index("ix_users_created", "created_at"),  # sign-ups of a window (acquisition)
+        Index("ix_users_source", "source_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
@@ -47,6 +51,11 @@ class User(UserMixin, db.Model):
     mfa_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     phone_verified_at = mapped_column(Timestamp)
     registration_source: Mapped[str] = mapped_column(String(16), nullable=False, default="web")
+    # The channel above says how (web, api, admin, demo); the source says where from.
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration_sources.id", ondelete="SET NULL")
+    )
+    source = relationship("RegistrationSource", lazy="select")
 
     # Set by the user loader (not columns): the UserSession this request belongs to,
     # and the narrower role that session chose to view as, if any.

@@ -19,8 +19,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import SecurityEvent, TrustedDevice, User, UserSession, utcnow
-from webapp.services import api_tokens, devices, links, lockout, mfa, tokens
+from webapp.models import (
+    RegistrationSource,
+    SecurityEvent,
+    TrustedDevice,
+    User,
+    UserSession,
+    utcnow,
+)
+from webapp.services import api_tokens, devices, links, lockout, mfa, sources, tokens
 from webapp.services.mail import send_email
 from webapp.services.passwords import (
     PendingCheck,
@@ -468,8 +475,10 @@ def create_user(
     verified: bool = False,
     source: str = "web",
     timezone: str | None = None,
+    origin: RegistrationSource | None = None,
 ) -> User:
-    """Add a user to the session (caller validates and commits)."""
+    """Add a user to the session (caller validates and commits); `source` is the channel,
+    `origin` where the person came from (default: the channel's direct source)."""
     user = User(
         username=username.strip(),
         email=normalise_email(email),
@@ -478,6 +487,7 @@ def create_user(
         email_verified_at=utcnow() if verified else None,
         registration_source=source,
         timezone=timezone,
+        source=origin or sources.source_for(sources.Landing(), source),
     )
     db.session.add(user)
     db.session.flush()
@@ -492,7 +502,14 @@ class RegistrationTaken(Exception):
         self.errors = errors
 
 
-def register(username: str, email: str, password: str, *, source: str = "web") -> User:
+def register(
+    username: str,
+    email: str,
+    password: str,
+    *,
+    source: str = "web",
+    origin: RegistrationSource | None = None,
+) -> User:
     """Create an unverified user and send the verification email.
 
     Raises RegistrationTaken (with the usual field errors) when a parallel registration
@@ -501,7 +518,7 @@ def register(username: str, email: str, password: str, *, source: str = "web") -
     try:
         # A savepoint, so the lost race leaves the request's transaction usable.
         with db.session.begin_nested():
-            user = create_user(username, email, password, source=source)
+            user = create_user(username, email, password, source=source, origin=origin)
     except IntegrityError:
         # The winner has committed (the unique index made us wait for it), so a
         # READ COMMITTED read sees its row now.

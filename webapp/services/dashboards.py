@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from webapp.services import analytics, charts
+from webapp.services import acquisition, analytics, charts
 from webapp.services.analytics import ActivityFilters, Scope, Window
 
 
@@ -90,4 +90,15 @@ def admin_overview(window: Window, selection, compare_ids: list[int], sort: str)
         "coverage_trend": analytics.factor_coverage_trend(),
         "batch": rows,
         "presets": presets(window.tz),
+    }
+
+
+def acquisition_page(window: Window, sort: str) -> dict:
+    """The acquisition page: the sources table (sorted), its figures and the presets."""
+    data = acquisition.acquisition(window, sort)
+    return {
+        **data,
+        "figures": acquisition.figures(data),
+        "presets": presets(window.tz),
+        "sort": sort,
     }

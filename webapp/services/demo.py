@@ -13,10 +13,19 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from webapp.extensions import db
 from webapp.models import LoginAttempt, User, utcnow
+from webapp.services import sources
 from webapp.services.auth import create_user
 from webapp.services.passwords import hash_password
 from webapp.services.tracking import RollupBatch, device_label
 
+# Where demo users came from, so the acquisition page has something to show.
+DEMO_LANDINGS = [
+    sources.Landing(),
+    sources.Landing(referrer_host="google.com"),
+    sources.Landing(utm_source="facebook", utm_medium="social", utm_campaign="Spring campaign"),
+    sources.Landing(referrer_host="linkedin.com"),
+    sources.Landing(referrer_host="news.ycombinator.com"),
+]
 TIMEZONES = [
     "Europe/Berlin",
     "America/New_York",
@@ -76,6 +85,7 @@ def seed_demo(
     _existing_or_new("staff", "staff", user_password, "Europe/Berlin")
     shared_hash = hash_password(user_password)  # one hash keeps large seeds fast
     start = db.session.scalar(select(func.count(User.id)).where(User.role == "user")) + 1
+    origins = [sources.source_for(landing, "demo").id for landing in DEMO_LANDINGS]
     rows = [
         {
             "username": f"user{n:05d}",
@@ -86,6 +96,7 @@ def seed_demo(
             "email_verified_at": now - timedelta(days=days + 1),
             "timezone": TIMEZONES[n % len(TIMEZONES)],
             "registration_source": "demo",
+            "source_id": origins[n % len(origins)],
             "created_at": now - timedelta(days=days + rng.randint(1, 365)),
             "login_count": 0,
         }
