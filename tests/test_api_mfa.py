@@ -326,3 +326,18 @@ def test_encrypted_secret_never_leaves_in_the_mfa_summary(client, enrolled, cloc
 def test_enrol_helper_matches_the_service(app, clock):
     person = enrol(app, clock)
     assert len(person.codes) == 10
+
+
+def test_a_second_factor_sign_in_trusts_its_device_and_keeps_that_trust(
+    client, enrolled, clock, db
+):
+    from webapp.models import TrustedDevice
+
+    token = api_login(client, enrolled.user.email).json["mfa_token"]
+    first = _verify(client, token, enrolled.code(clock.now))
+    assert any(c.startswith("doorman_device=") for c in first.headers.getlist("Set-Cookie"))
+    # The next sign-in from the same client uses its device, rather than trusting a new one.
+    token = api_login(client, enrolled.user.email).json["mfa_token"]
+    assert _verify(client, token, enrolled.code(clock.now + 30)).status_code == 200
+    devices = db.session.execute(select(TrustedDevice)).scalars().all()
+    assert [d.user_id for d in devices] == [enrolled.user.id]
