@@ -10,7 +10,7 @@ from webapp.api.docs import SCHEMAS, doc
 from webapp.api.routes import login_payload, with_cookies
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, devices, mfa
+from webapp.services import api_tokens, auth, devices, mfa, timing
 from webapp.web import config_limit, device_cookie, email_key
 
 INVALID_TOKEN = {"message": "Token is invalid or expired"}
@@ -237,8 +237,9 @@ def _flat(errors: dict[str, list[str]]) -> dict:
 def otp_request():
     """Passwordless, first half: the same answer whether the email exists or not."""
     email = _email_field(json_body())
-    auth.request_login_code(email)
-    db.session.commit()
+    with timing.enumeration_floor():
+        auth.request_login_code(email)
+        db.session.commit()
     return jsonify({"message": "If this address can sign in, a code is on its way."})
 
 

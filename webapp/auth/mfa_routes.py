@@ -11,7 +11,7 @@ from webapp.auth import bp
 from webapp.auth.forms import EmailForm, LoginCodeForm, SecondFactorForm
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, devices
+from webapp.services import api_tokens, auth, devices, timing
 from webapp.services import mfa as factors
 from webapp.web import config_limit, device_cookie, email_key, safe_next_url
 
@@ -140,8 +140,9 @@ def login_code():
         return redirect(url_for("dashboard.index"))
     form = EmailForm()
     if form.validate_on_submit():
-        auth.request_login_code(form.email.data)
-        db.session.commit()
+        with timing.enumeration_floor():
+            auth.request_login_code(form.email.data)
+            db.session.commit()
         flash("If this address can sign in, a code is on its way.", "info")
         email = auth.normalise_email(form.email.data)
         return redirect(url_for("auth.login_code_verify", email=email))
