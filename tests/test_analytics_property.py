@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tests.analytics_data import FIREFOX, IPHONE, add_attempts, clear_attempts
 from webapp.services import analytics as an
+from webapp.services import failures
 from webapp.services.analytics import EVERYONE, Scope, Window
 from webapp.services.tracking import ua_facets
 
@@ -30,6 +31,8 @@ attempt = st.tuples(
     st.integers(0, SPAN_MINUTES * 60 - 1),
     st.booleans(),
     st.sampled_from([FIREFOX, IPHONE, ""]),
+    st.sampled_from(["192.0.2.1", "192.0.2.2", "2001:db8::1", ""]),
+    st.sampled_from(["a@example.com", "b@example.com", "c@example.com", ""]),
 )
 
 
@@ -54,9 +57,14 @@ def test_rollups_equal_naive_aggregation(people, rows, zone, first_day, length, 
     clear_attempts()
     data = [
         (people[u] if u is not None else None, BASE + timedelta(seconds=s), ok, ua)
-        for u, s, ok, ua in rows
+        for u, s, ok, ua, _ip, _email in rows
     ]
-    add_attempts(data)
+    add_attempts(
+        [
+            (*row, "ok" if row[2] else "bad_credentials", "password", ip, email)
+            for row, (*_, ip, email) in zip(data, rows, strict=True)
+        ]
+    )
     tz = ZoneInfo(zone)
     start = date(2026, 3, 20) + timedelta(days=first_day)
     window = Window(start, start + timedelta(days=length - 1), tz)
@@ -109,3 +117,15 @@ def test_rollups_equal_naive_aggregation(people, rows, zone, first_day, length, 
     successes = [lc for lc, ok, _ in chosen if ok]
     assert stats["last_login"] == (max(successes) if successes else None)
     assert an.activity(scope, window, size=100).count == len(chosen)
+
+    if who == "everyone":
+        # Fewer distinct values than the list's length: every value is a candidate, so the
+        # bounded lists are exact here.
+        for kind, position in ((failures.IP, 4), (failures.EMAIL, 5)):
+            counts = Counter(
+                raw[position]
+                for raw, row in zip(rows, data, strict=True)
+                if not row[2] and raw[position] and included(row)[0]
+            )
+            expected = sorted(counts.items(), key=lambda vn: (-vn[1], vn[0]))
+            assert failures.top_failures(window, kind) == expected

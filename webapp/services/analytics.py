@@ -746,24 +746,6 @@ def user_growth(window: Window, users_query=None) -> dict[str, int]:
     return {month: int(counts.get(i, 0)) for i, month in enumerate(months)}
 
 
-def top_failures(window: Window, column, limit: int = 10) -> list[tuple[str, int]]:
-    """The values of a LoginAttempt column (ip, email_tried) with the most failures."""
-    start, end = window.utc_bounds()
-    rows = db.session.execute(
-        select(column, func.count())
-        .where(
-            LoginAttempt.success.is_(False),
-            LoginAttempt.created_at >= start,
-            LoginAttempt.created_at < end,
-            column != "",
-        )
-        .group_by(column)
-        .order_by(func.count().desc(), column)
-        .limit(limit)
-    ).all()
-    return [(value, int(n)) for value, n in rows]
-
-
 def recent_lockouts(window: Window, limit: int = 10) -> tuple[int, list]:
     """How many lockouts the window saw, and the newest ones."""
     from webapp.models import SecurityEvent
