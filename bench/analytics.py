@@ -28,6 +28,7 @@ from webapp import create_app
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import analytics as an
+from webapp.services import failures
 from webapp.services.analytics import EVERYONE, Scope
 from webapp.services.demo import seed_demo
 
@@ -94,6 +95,10 @@ def seed(backend: str, size: int, users: int) -> Seeded:
                     seeded.calls[f"{name:<13} {who:<8} {days}d"] = lambda f=fn, s=scope, w=window: (
                         f(s, w)
                     )
+            for name, kind in (("top IPs", failures.IP), ("top accounts", failures.EMAIL)):
+                seeded.calls[f"{name:<13} everyone {days}d"] = lambda k=kind, w=window: (
+                    failures.top_failures(w, k)
+                )
             start_date = window.start.isoformat()
             seeded.pages[f"dashboard page one user {days}d"] = (
                 f"/dashboard/?start_date={start_date}&end_date={today.isoformat()}"
