@@ -178,24 +178,28 @@ def _top_tables(client) -> tuple[str, str]:
     return ips, accounts
 
 
-def test_top_failures_list_each_days_most_failing_values_with_exact_counts(app, client, actor):
-    """The bounded rule: eleven IPs fail twice on one day each, one IP once every day. Its
-    3 failures beat their 2, but it is never among a day's ten most-failing, so it is left
-    out; the listed counts are exact."""
+def test_top_failures_list_each_weeks_most_failing_values_with_exact_counts(app, client, actor):
+    """The bounded rule: on four days a week apart (four UTC weeks), eleven new IPs fail three
+    times each and one IP twice. Its 8 failures beat their 3, but it is never among a week's
+    ten most-failing, so it is left out; the listed counts are exact."""
     noon = utcnow().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
     rows = []
-    for day in range(3):
-        when = noon - timedelta(days=day)
+    for week in range(4):
+        when = noon - timedelta(days=7 * week)
         for i in range(11):
-            rows += [(None, when, False, "", "unknown_user", "password", f"10.0.{day}.{i}", "")] * 2
-        rows.append((None, when, False, "", "unknown_user", "password", "192.0.2.99", "x@y.org"))
+            rows += [
+                (None, when, False, "", "unknown_user", "password", f"10.0.{week}.{i}", "")
+            ] * 3
+        rows += [(None, when, False, "", "unknown_user", "password", "192.0.2.99", "x@y.org")] * 2
     with app.app_context():
         add_attempts(rows)
     actor("staff")
+    html = client.get("/dashboard/admin/").get_data(as_text=True)
     ips, accounts = _top_tables(client)
     assert "192.0.2.99" not in ips
-    assert len(re.findall(r"<code>10\.0\.\d\.\d+</code></td><td[^>]*>2<", ips)) == 10
-    assert "x@y.org" in accounts and ">3<" in accounts  # the only email: exact
+    assert len(re.findall(r"<code>10\.0\.\d\.\d+</code></td><td[^>]*>3<", ips)) == 10
+    assert "x@y.org" in accounts and ">8<" in accounts  # the only email: exact
+    assert "10 most-failing of some UTC week" in html  # the rule, on the page
 
 
 def test_deleted_account_leaves_the_top_accounts_but_its_ip_failures_stay(app, client, actor):

@@ -1,6 +1,6 @@
 """failure rollup: failures per IP address and per email tried
 
-Filled here from the failed attempts already stored, by UTC day, hour and quarter, as the
+Filled here from the failed attempts already stored, by UTC week, day, hour and quarter, as the
 login pipeline counts them from now on.
 
 Revision ID: 0011
@@ -23,7 +23,12 @@ branch_labels = None
 depends_on = None
 
 EPOCH = datetime(2000, 1, 1)  # a Monday midnight, as the application's floors use
-SPANS = {"d": timedelta(days=1), "h": timedelta(hours=1), "q": timedelta(minutes=15)}
+SPANS = {
+    "w": timedelta(days=7),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "q": timedelta(minutes=15),
+}
 CHUNK = 5000
 
 

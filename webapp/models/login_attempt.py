@@ -87,12 +87,12 @@ class ReplayedAttempt(db.Model):
 
 class LoginFailureStat(db.Model):
     """Failures per (kind, span, bucket, value): kind "i" counts an IP address, "e" an email
-    tried. Spans as in the device rollup (UTC day "d", hour "h", quarter "q"), so a window
-    sums whole days and only its edges from finer rows. Only failures write here."""
+    tried. Spans: UTC week "w" (from Monday), day "d", hour "h" and quarter "q", so a window
+    sums whole weeks and only its edges from finer rows. Only failures write here."""
 
     __tablename__ = "login_failure_stats"
     __table_args__ = (
-        # Each day's most-failing values, read with one short index step per day.
+        # Each week's most-failing values, read with one short index step per week.
         Index("ix_login_failure_stats_top", "kind", "span", "bucket_start", "failures"),
         {"sqlite_with_rowid": False},
     )

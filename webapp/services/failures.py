@@ -2,15 +2,15 @@
 
 An exact top-N over any window would read one row per failing value and day, which grows
 with the attempts (every account's email fails now and then). The lists are bounded instead:
-the candidates are the N most-failing values of each UTC day that touches the window (one
-short index step per day), and each candidate's count is then summed exactly over the window
-(whole days from day rows, the edges from hour and quarter rows). A value that is never among
-a day's N most-failing is not listed, however many failures its days add up to.
+the candidates are the N most-failing values of each UTC week (Monday to Sunday) that touches
+the window (one short index step per week), and each candidate's count is then summed exactly
+over the window (whole weeks from week rows, the edges from day, hour and quarter rows). A
+value that is never among a week's N most-failing is not listed, however many failures its
+weeks add up to.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import bindparam, func, select, union_all
@@ -22,21 +22,22 @@ from webapp.services import tracking
 from webapp.services.analytics import Window
 
 IP, EMAIL = tracking.IP, tracking.EMAIL
-_DAY = timedelta(days=1)
+_WEEK = tracking.FAILURE_SPANS[tracking.WEEK]
 
 
 def top_failures(window: Window, kind: str, limit: int = 10) -> list[tuple[str, int]]:
     """The values of a kind (IP or EMAIL) with the most failures in the window, most first."""
     start, end = window.utc_bounds()
-    first = tracking.floor_to(start, _DAY)
-    days = [first + i * _DAY for i in range((end - first + _DAY - timedelta.resolution) // _DAY)]
+    first = tracking.floor_to(start, _WEEK)
+    weeks = [first + i * _WEEK for i in range(-(-(end - first) // _WEEK))]
     params: dict = {"kind": kind}
-    for i, day in enumerate(days):
-        params[f"day{i}"] = day
-    candidates = [v for (v,) in db.session.execute(_candidates_statement(len(days), limit), params)]
+    for i, week in enumerate(weeks):
+        params[f"week{i}"] = week
+    statement = _candidates_statement(len(weeks), limit)
+    candidates = [v for (v,) in db.session.execute(statement, params)]
     if not candidates:
         return []
-    pieces = tracking.device_pieces(start, end)
+    pieces = tracking.device_pieces(start, end, tracking.FAILURE_SPANS)
     params = {"kind": kind, "values": sorted(set(candidates))}
     for i, (_span, low, high) in enumerate(pieces):
         params[f"low{i}"], params[f"high{i}"] = low, high
@@ -50,22 +51,22 @@ _STAT = LoginFailureStat
 
 
 @lru_cache(maxsize=256)
-def _candidates_statement(days: int, limit: int):
-    """The N most-failing values of each day (parameters day<i>): an index step per day."""
-    per_day = [
+def _candidates_statement(weeks: int, limit: int):
+    """The N most-failing values of each week (parameters week<i>): an index step per week."""
+    per_week = [
         select(_STAT.value)
         .where(
             _STAT.kind == bindparam("kind"),
-            _STAT.span == tracking.DAY,
-            _STAT.bucket_start == bindparam(f"day{i}", type_=Timestamp),
+            _STAT.span == tracking.WEEK,
+            _STAT.bucket_start == bindparam(f"week{i}", type_=Timestamp),
         )
         # Both descending, so the (kind, span, bucket_start, failures) index gives the order.
         .order_by(_STAT.failures.desc(), _STAT.value.desc())
         .limit(limit)
         .subquery()
-        for i in range(days)
+        for i in range(weeks)
     ]
-    return union_all(*[select(day.c.value) for day in per_day])
+    return union_all(*[select(week.c.value) for week in per_week])
 
 
 @lru_cache(maxsize=64)

@@ -22,8 +22,11 @@ CHUNK = 5000
 DAY, HOUR, QUARTER = "d", "h", "q"
 BUCKET = timedelta(seconds=BUCKET_SECONDS)  # every rollup bucket; time-zone offsets fall on these
 DEVICE_SPANS = {DAY: timedelta(days=1), HOUR: timedelta(hours=1), QUARTER: BUCKET}
-# Kinds of the failure rollup: the IP address, and the email tried.
+# Kinds of the failure rollup: the IP address, and the email tried. Its spans add UTC weeks
+# (Monday to Sunday, as _EPOCH is a Monday): a long window reads a value's weeks, not its days.
 IP, EMAIL = "i", "e"
+WEEK = "w"
+FAILURE_SPANS = {WEEK: timedelta(days=7), **DEVICE_SPANS}
 _EPOCH = datetime(2000, 1, 1)  # a Monday midnight: floors to days and hours line up with it
 
 
@@ -32,10 +35,13 @@ def floor_to(moment: datetime, size: timedelta) -> datetime:
     return moment - (moment - _EPOCH) % size
 
 
-def device_pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime]]:
-    """Cover [start, end) with the fewest device-rollup spans: (span, low, high) pieces."""
+def device_pieces(
+    start: datetime, end: datetime, spans_by_name: dict[str, timedelta] = DEVICE_SPANS
+) -> list[tuple[str, datetime, datetime]]:
+    """Cover [start, end) with the fewest rollup spans (longest first, device spans by
+    default): (span, low, high) pieces."""
     pieces: list[tuple[str, datetime, datetime]] = []
-    spans = list(DEVICE_SPANS.items())
+    spans = list(spans_by_name.items())
 
     def cover(low: datetime, high: datetime, level: int) -> None:
         if low >= high:
@@ -155,7 +161,7 @@ class RollupBatch:
         facets = ua_facets(user_agent or "")
         starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
         if not success:
-            self.count_failure(starts, ip=ip, email=email)
+            self.count_failure(bucket, ip=ip, email=email)
         for key in (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY):
             cell = self.stats[(key, bucket)]
             cell[0 if success else 1] += 1
@@ -164,8 +170,9 @@ class RollupBatch:
             for span, begins in starts:
                 self.devices[(key, span, begins, *facets)] += 1
 
-    def count_failure(self, starts, *, ip: str, email: str, step: int = 1) -> None:
+    def count_failure(self, bucket: datetime, *, ip: str, email: str, step: int = 1) -> None:
         """Count a failure for its IP and email in every span (step -1 takes one back)."""
+        starts = [(span, floor_to(bucket, size)) for span, size in FAILURE_SPANS.items()]
         for kind, value in ((IP, ip[:45]), (EMAIL, email[:EMAIL_MAX])):
             if value:  # an empty value is never listed
                 for span, begins in starts:
@@ -368,9 +375,7 @@ def forget_failed_emails(user_id: int) -> None:
     )
     emails = set()
     for created_at, email in rows:
-        bucket = bucket_of(created_at)
-        starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
-        batch.count_failure(starts, ip="", email=email, step=-1)
+        batch.count_failure(bucket_of(created_at), ip="", email=email, step=-1)
         emails.add(email[:EMAIL_MAX])
     batch.write()
     if emails:
