@@ -50,7 +50,7 @@ def people(db, user_factory):
     rows=st.lists(attempt, max_size=60),
     zone=st.sampled_from(ZONES),
     first_day=st.integers(0, 18),
-    length=st.integers(1, 6),
+    length=st.integers(1, 10),  # past 7 days, whole UTC weeks of the failure rollup too
     who=st.sampled_from(["one", "two", "everyone"]),
 )
 def test_rollups_equal_naive_aggregation(people, rows, zone, first_day, length, who):

@@ -22,7 +22,7 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-EPOCH = datetime(2000, 1, 1)  # a Monday midnight, as the application's floors use
+EPOCH = datetime(2000, 1, 3)  # a Monday midnight, as the application's floors use
 SPANS = {
     "w": timedelta(days=7),
     "d": timedelta(days=1),
@@ -45,7 +45,7 @@ def upgrade():
         sa.Column("bucket_start", _timestamp(), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "kind", "span", "value", "bucket_start", name=op.f("pk_login_failure_stats")
+            "kind", "value", "span", "bucket_start", name=op.f("pk_login_failure_stats")
         ),
         sqlite_with_rowid=False,
     )

@@ -97,8 +97,10 @@ class LoginFailureStat(db.Model):
         {"sqlite_with_rowid": False},
     )
 
+    # Keyed by value before span: a value's rows of every span share a few pages, so summing
+    # a candidate's weeks, days and edge hours touches them once.
     kind: Mapped[str] = mapped_column(String(1), primary_key=True)
-    span: Mapped[str] = mapped_column(String(1), primary_key=True)
     value: Mapped[str] = mapped_column(String(254), primary_key=True)
+    span: Mapped[str] = mapped_column(String(1), primary_key=True)
     bucket_start = mapped_column(Timestamp, primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

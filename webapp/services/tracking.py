@@ -27,7 +27,7 @@ DEVICE_SPANS = {DAY: timedelta(days=1), HOUR: timedelta(hours=1), QUARTER: BUCKE
 IP, EMAIL = "i", "e"
 WEEK = "w"
 FAILURE_SPANS = {WEEK: timedelta(days=7), **DEVICE_SPANS}
-_EPOCH = datetime(2000, 1, 1)  # a Monday midnight: floors to days and hours line up with it
+_EPOCH = datetime(2000, 1, 3)  # a Monday midnight: floors to weeks, days and hours line up with it
 
 
 def floor_to(moment: datetime, size: timedelta) -> datetime:
