@@ -1,6 +1,7 @@
 """Analytics at 10k, 100k and 1M attempts across 10,000 users, on SQLite and MariaDB.
 
 Run: python -m bench.analytics [--sizes 10000,100000,1000000] [--backends sqlite,mysql]
+[--only 'top ']
 Seeds one database per size with `seed_demo` (bulk inserts, 90 days), then times the
 personal dashboard page and every analytics function, for one user and for everyone, over
 30 and 90 days. The sizes are measured side by side: each round calls every size once, in
@@ -28,6 +29,7 @@ from webapp import create_app
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import analytics as an
+from webapp.services import failures
 from webapp.services.analytics import EVERYONE, Scope
 from webapp.services.demo import seed_demo
 
@@ -94,6 +96,10 @@ def seed(backend: str, size: int, users: int) -> Seeded:
                     seeded.calls[f"{name:<13} {who:<8} {days}d"] = lambda f=fn, s=scope, w=window: (
                         f(s, w)
                     )
+            for name, kind in (("top IPs", failures.IP), ("top accounts", failures.EMAIL)):
+                seeded.calls[f"{name:<13} everyone {days}d"] = lambda k=kind, w=window: (
+                    failures.top_failures(w, k)
+                )
             start_date = window.start.isoformat()
             seeded.pages[f"dashboard page one user {days}d"] = (
                 f"/dashboard/?start_date={start_date}&end_date={today.isoformat()}"
@@ -145,6 +151,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,mysql")
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--only", default="", help="time only the names containing this text")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     for backend in args.backends.split(","):
@@ -156,6 +163,9 @@ def main() -> None:
                 f"in {runs[-1].seconds:6.1f} s",
                 flush=True,
             )
+        for seeded in runs:
+            seeded.calls = {k: v for k, v in seeded.calls.items() if args.only in k}
+            seeded.pages = {k: v for k, v in seeded.pages.items() if args.only in k}
         medians = measure(runs, args.repeat)
         small, large = 0, len(sizes) - 1
         header = " ".join(f"{s:>10,}" for s in sizes)

@@ -169,3 +169,71 @@ def test_batch_stats_for_1000_users_use_a_constant_number_of_queries(app, db):
     assert sum(s["total"] for s in stats.values()) == 500
     assert sum(s["successful"] for s in stats.values()) == 250
     assert sum(1 for s in stats.values() if s["last_login"] is not None) == 250
+
+
+def _top_tables(client) -> tuple[str, str]:
+    html = client.get("/dashboard/admin/").get_data(as_text=True)
+    ips = html.split('id="top-ips"')[1].split("</table>")[0]
+    accounts = html.split('id="top-accounts"')[1].split("</table>")[0]
+    return ips, accounts
+
+
+def test_top_failures_list_each_weeks_most_failing_values_with_exact_counts(app, client, actor):
+    """The bounded rule: on four days a week apart (four UTC weeks), eleven new IPs fail three
+    times each and one IP twice. Its 8 failures beat their 3, but it is never among a week's
+    ten most-failing, so it is left out; the listed counts are exact."""
+    noon = utcnow().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    rows = []
+    for week in range(4):
+        when = noon - timedelta(days=7 * week)
+        for i in range(11):
+            rows += [
+                (None, when, False, "", "unknown_user", "password", f"10.0.{week}.{i}", "")
+            ] * 3
+        rows += [(None, when, False, "", "unknown_user", "password", "192.0.2.99", "x@y.org")] * 2
+    with app.app_context():
+        add_attempts(rows)
+    actor("staff")
+    html = client.get("/dashboard/admin/").get_data(as_text=True)
+    ips, accounts = _top_tables(client)
+    assert "192.0.2.99" not in ips
+    assert len(re.findall(r"<code>10\.0\.\d\.\d+</code></td><td[^>]*>3<", ips)) == 10
+    assert "x@y.org" in accounts and ">8<" in accounts  # the only email: exact
+    assert "10 most-failing of some UTC week" in html  # the rule, on the page
+
+
+def test_deleted_account_leaves_the_top_accounts_but_its_ip_failures_stay(app, client, actor):
+    from tests.helpers import PASSWORD, post_form
+    from webapp.services.tracking import rebuild_rollups
+
+    victim = actor("user").user
+    when = utcnow() - timedelta(hours=3)
+    with app.app_context():
+        add_attempts(
+            [
+                (
+                    victim.id,
+                    when,
+                    False,
+                    "",
+                    "bad_credentials",
+                    "password",
+                    "192.0.2.50",
+                    victim.email,
+                )
+            ]
+            * 4
+            + [(None, when, False, "", "unknown_user", "password", "192.0.2.50", "z@y.org")]
+        )
+    r = post_form(client, "/account/delete", {"password": PASSWORD, "confirm": "y"})
+    assert r.status_code == 302
+    actor("staff")
+    ips, accounts = _top_tables(client)
+    assert victim.email not in accounts and "z@y.org" in accounts
+    assert "192.0.2.50" in ips and ">5<" in ips
+    with app.app_context():  # the rollup matches what the anonymised attempts rebuild
+        changes = rebuild_rollups()
+        _db.session.rollback()
+    assert changes["failure_rows_added"] == 0
+    assert changes["failure_rows_removed"] == 0
+    assert changes["failure_rows_changed"] == 0

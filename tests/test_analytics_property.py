@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tests.analytics_data import FIREFOX, IPHONE, add_attempts, clear_attempts
 from webapp.services import analytics as an
+from webapp.services import failures
 from webapp.services.analytics import EVERYONE, Scope, Window
 from webapp.services.tracking import ua_facets
 
@@ -41,6 +42,8 @@ attempt = st.tuples(
     st.booleans(),
     st.sampled_from([FIREFOX, IPHONE, ""]),
     st.sampled_from(METHODS),
+    st.sampled_from(["192.0.2.1", "192.0.2.2", "2001:db8::1", ""]),
+    st.sampled_from(["a@example.com", "b@example.com", "c@example.com", ""]),
 )
 
 
@@ -58,18 +61,17 @@ def people(db, user_factory):
     rows=st.lists(attempt, max_size=60),
     zone=st.sampled_from(ZONES),
     first_day=st.integers(0, 18),
-    length=st.integers(1, 6),
+    length=st.integers(1, 10),  # past 7 days, whole UTC weeks of the failure rollup too
     who=st.sampled_from(["one", "two", "everyone"]),
 )
 def test_rollups_equal_naive_aggregation(people, rows, zone, first_day, length, who):
     clear_attempts()
     data = []
-    for u, s, ok, ua, (method, failure) in rows:
+    for u, s, ok, ua, (method, failure), ip, email in rows:
         ok = ok and failure != "mfa_required"
         when = BASE + timedelta(seconds=s)
-        data.append(
-            (people[u] if u is not None else None, when, ok, ua, "ok" if ok else failure, method)
-        )
+        reason = "ok" if ok else failure
+        data.append((people[u] if u is not None else None, when, ok, ua, reason, method, ip, email))
     add_attempts(data)
     tz = ZoneInfo(zone)
     start = date(2026, 3, 20) + timedelta(days=first_day)
@@ -134,3 +136,15 @@ def test_rollups_equal_naive_aggregation(people, rows, zone, first_day, length, 
         for ok in (True, False)
         if m["successes" if ok else "failures"]
     } == dict(by_method)
+
+    if who == "everyone":
+        # Fewer distinct values than the list's length: every value is a candidate, so the
+        # bounded lists are exact here.
+        for kind, position in ((failures.IP, 6), (failures.EMAIL, 7)):
+            counts = Counter(
+                row[position]
+                for row in data
+                if not row[2] and row[4] != "mfa_required" and row[position] and included(row)[0]
+            )
+            expected = sorted(counts.items(), key=lambda vn: (-vn[1], vn[0]))
+            assert failures.top_failures(window, kind) == expected

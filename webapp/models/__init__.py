@@ -7,6 +7,7 @@ from webapp.models.lockout import LoginLockout
 from webapp.models.login_attempt import (
     LoginAttempt,
     LoginDeviceStat,
+    LoginFailureStat,
     LoginStat,
     ReplayedAttempt,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "AdminAudit",
     "LoginAttempt",
     "LoginDeviceStat",
+    "LoginFailureStat",
     "LoginLockout",
     "LoginStat",
     "OneTimeToken",

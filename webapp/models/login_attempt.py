@@ -83,3 +83,24 @@ class ReplayedAttempt(db.Model):
 
     spool_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     replayed_at = mapped_column(Timestamp, nullable=False, default=utcnow)
+
+
+class LoginFailureStat(db.Model):
+    """Failures per (kind, span, bucket, value): kind "i" counts an IP address, "e" an email
+    tried. Spans: UTC week "w" (from Monday), day "d", hour "h" and quarter "q", so a window
+    sums whole weeks and only its edges from finer rows. Only failures write here."""
+
+    __tablename__ = "login_failure_stats"
+    __table_args__ = (
+        # Each week's most-failing values, read with one short index step per week.
+        Index("ix_login_failure_stats_top", "kind", "span", "bucket_start", "failures"),
+        {"sqlite_with_rowid": False},
+    )
+
+    # Keyed by value before span: a value's rows of every span share a few pages, so summing
+    # a candidate's weeks, days and edge hours touches them once.
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    value: Mapped[str] = mapped_column(String(254), primary_key=True)
+    span: Mapped[str] = mapped_column(String(1), primary_key=True)
+    bucket_start = mapped_column(Timestamp, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

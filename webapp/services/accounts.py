@@ -17,7 +17,7 @@ from webapp.services.auth import USERNAME_RE, email_error, find_user_by_email, n
 from webapp.services.mail import send_email
 from webapp.services.passwords import verify_password
 from webapp.services.sessions import revoke, revoke_all
-from webapp.services.tracking import reassign_rollups
+from webapp.services.tracking import forget_failed_emails, reassign_rollups
 
 PHONE_RE = re.compile(r"^[+0-9 ().-]{0,32}$")
 CHANGE_EMAIL = "change_email"
@@ -204,6 +204,7 @@ def delete_account(user: User, password: str) -> tuple[dict[str, list[str]], str
 
 def delete_user(user: User) -> None:
     """Remove a user; attempts are anonymised and rollups move to 'no account'."""
+    forget_failed_emails(user.id)
     db.session.execute(
         update(LoginAttempt)
         .where(LoginAttempt.user_id == user.id)

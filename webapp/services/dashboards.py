@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from webapp.services import acquisition, analytics, charts
+from webapp.services import acquisition, analytics, charts, failures
 from webapp.services.analytics import ActivityFilters, Scope, Window
 
 
@@ -43,8 +43,6 @@ SORT_KEYS = ("username", "total", "successful", "failed", "success_rate", "last_
 
 def admin_overview(window: Window, selection, compare_ids: list[int], sort: str) -> dict:
     """The admin analytics page: system-wide figures, top offenders, comparison, batch table."""
-    from webapp.models import LoginAttempt
-
     totals = analytics.stats(analytics.EVERYONE, window)
     trends = analytics.trends(analytics.EVERYONE, window)
     distribution = analytics.distribution(analytics.EVERYONE, window)
@@ -80,8 +78,8 @@ def admin_overview(window: Window, selection, compare_ids: list[int], sort: str)
     return {
         "totals": totals,
         "figures": figures,
-        "top_ips": analytics.top_failures(window, LoginAttempt.ip),
-        "top_accounts": analytics.top_failures(window, LoginAttempt.email_tried),
+        "top_ips": failures.top_failures(window, failures.IP),
+        "top_accounts": failures.top_failures(window, failures.EMAIL),
         "lockout_count": lockout_count,
         "lockouts": lockouts,
         "online": analytics.online_now(),

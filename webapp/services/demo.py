@@ -163,12 +163,9 @@ def _seed_attempts(people, admin, days, attempts, now, rng, progress) -> int:
             if rng.random() < 0.85
             else rng.choice(USER_AGENTS)
         )
-        batch.append(
-            _row(
-                person.id, person.email, ok, when, f"198.51.100.{person.id % 250 + 1}", ua, devices
-            )
-        )
-        rollups.add(person.id, when, ok, ua)
+        ip = f"198.51.100.{person.id % 250 + 1}"
+        batch.append(_row(person.id, person.email, ok, when, ip, ua, devices))
+        rollups.add(person.id, when, ok, ua, ip=ip, email=person.email)
         if ok:
             last = logins.setdefault(person.id, [0, None])
             last[0] += 1
@@ -186,7 +183,9 @@ def _seed_attempts(people, admin, days, attempts, now, rng, progress) -> int:
         )
         row["reason"] = "bad_credentials" if target else "unknown_user"
         batch.append(row)
-        rollups.add(target.id if target else None, when, False, ATTACK_UA)
+        rollups.add(
+            target.id if target else None, when, False, ATTACK_UA, ip=row["ip"], email=email
+        )
     flush()
     rollups.write()
     if logins:

@@ -163,7 +163,9 @@ def _replay_chunk(records: list[dict], report: ReplayReport) -> None:
             started_at=r["started_at"],
         )
         insert_attempt(ctx)
-        batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
+        batch.add(
+            ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent, ip=ctx.ip, email=ctx.email
+        )
         db.session.add(ReplayedAttempt(spool_id=r["id"]))
     batch.write()
     db.session.commit()

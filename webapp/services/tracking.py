@@ -12,7 +12,7 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
-from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User, utcnow
+from webapp.models import LoginAttempt, LoginDeviceStat, LoginFailureStat, LoginStat, User, utcnow
 from webapp.models.login_attempt import BUCKET_SECONDS, EVERYONE_KEY, NO_ACCOUNT_KEY
 
 EMAIL_MAX = 254
@@ -22,7 +22,12 @@ CHUNK = 5000
 DAY, HOUR, QUARTER = "d", "h", "q"
 BUCKET = timedelta(seconds=BUCKET_SECONDS)  # every rollup bucket; time-zone offsets fall on these
 DEVICE_SPANS = {DAY: timedelta(days=1), HOUR: timedelta(hours=1), QUARTER: BUCKET}
-_EPOCH = datetime(2000, 1, 1)  # a Monday midnight: floors to days and hours line up with it
+# Kinds of the failure rollup: the IP address, and the email tried. Its spans add UTC weeks
+# (Monday to Sunday, as _EPOCH is a Monday): a long window reads a value's weeks, not its days.
+IP, EMAIL = "i", "e"
+WEEK = "w"
+FAILURE_SPANS = {WEEK: timedelta(days=7), **DEVICE_SPANS}
+_EPOCH = datetime(2000, 1, 3)  # a Monday midnight: floors to weeks, days and hours line up with it
 
 
 def floor_to(moment: datetime, size: timedelta) -> datetime:
@@ -30,10 +35,13 @@ def floor_to(moment: datetime, size: timedelta) -> datetime:
     return moment - (moment - _EPOCH) % size
 
 
-def device_pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime]]:
-    """Cover [start, end) with the fewest device-rollup spans: (span, low, high) pieces."""
+def device_pieces(
+    start: datetime, end: datetime, spans_by_name: dict[str, timedelta] = DEVICE_SPANS
+) -> list[tuple[str, datetime, datetime]]:
+    """Cover [start, end) with the fewest rollup spans (longest first, device spans by
+    default): (span, low, high) pieces."""
     pieces: list[tuple[str, datetime, datetime]] = []
-    spans = list(DEVICE_SPANS.items())
+    spans = list(spans_by_name.items())
 
     def cover(low: datetime, high: datetime, level: int) -> None:
         if low >= high:
@@ -129,19 +137,32 @@ def bucket_of(moment: datetime) -> datetime:
 class RollupBatch:
     """Rollup increments for many attempts, written with a few upserts.
 
-    Every attempt counts for its user (or the no-account key) and for everyone.
+    Every attempt counts for its user (or the no-account key) and for everyone; a failure
+    also counts for its IP address and the email tried.
     """
 
     def __init__(self) -> None:
         # (key, bucket) -> [successes, failures, newest success or None]
         self.stats: dict[tuple[int, datetime], list] = defaultdict(lambda: [0, 0, None])
         self.devices: dict[tuple, int] = defaultdict(int)
+        self.failures: dict[tuple, int] = defaultdict(int)  # (kind, span, bucket, value)
 
-    def add(self, user_id: int | None, when: datetime, success: bool, user_agent: str) -> None:
-        """Count one attempt."""
+    def add(
+        self,
+        user_id: int | None,
+        when: datetime,
+        success: bool,
+        user_agent: str,
+        *,
+        ip: str = "",
+        email: str = "",
+    ) -> None:
+        """Count one attempt (ip and email as the attempt row stores them)."""
         bucket = bucket_of(when)
         facets = ua_facets(user_agent or "")
         starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
+        if not success:
+            self.count_failure(bucket, ip=ip, email=email)
         for key in (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY):
             cell = self.stats[(key, bucket)]
             cell[0 if success else 1] += 1
@@ -149,6 +170,14 @@ class RollupBatch:
                 cell[2] = when
             for span, begins in starts:
                 self.devices[(key, span, begins, *facets)] += 1
+
+    def count_failure(self, bucket: datetime, *, ip: str, email: str, step: int = 1) -> None:
+        """Count a failure for its IP and email in every span (step -1 takes one back)."""
+        starts = [(span, floor_to(bucket, size)) for span, size in FAILURE_SPANS.items()]
+        for kind, value in ((IP, ip[:45]), (EMAIL, email[:EMAIL_MAX])):
+            if value:  # an empty value is never listed
+                for span, begins in starts:
+                    self.failures[(kind, span, begins, value)] += step
 
     def write(self) -> None:
         """Upsert every increment (adds to existing rollup rows)."""
@@ -178,13 +207,24 @@ class RollupBatch:
             db.session.execute(_upsert(LoginStat), stats[i : i + CHUNK])
         for i in range(0, len(devices), CHUNK):
             db.session.execute(_upsert(LoginDeviceStat), devices[i : i + CHUNK])
+        failures = [
+            {"kind": k[0], "span": k[1], "bucket_start": k[2], "value": k[3], "failures": n}
+            for k, n in self.failures.items()
+        ]
+        for i in range(0, len(failures), CHUNK):
+            db.session.execute(_upsert(LoginFailureStat), failures[i : i + CHUNK])
         self.stats.clear()
         self.devices.clear()
+        self.failures.clear()
 
 
 # What an upsert merges into an existing rollup row: counters add up, the newest stays.
-COUNTERS = {LoginStat: ("successes", "failures"), LoginDeviceStat: ("attempts",)}
-NEWEST = {LoginStat: ("last_success_at",), LoginDeviceStat: ()}
+COUNTERS = {
+    LoginStat: ("successes", "failures"),
+    LoginDeviceStat: ("attempts",),
+    LoginFailureStat: ("failures",),
+}
+NEWEST = {LoginStat: ("last_success_at",), LoginDeviceStat: (), LoginFailureStat: ()}
 
 
 def _upsert(model):
@@ -261,7 +301,7 @@ def count_attempt(ctx: AttemptContext) -> None:
     if ctx.reason in NOT_COUNTED:
         return
     batch = RollupBatch()
-    batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
+    batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent, ip=ctx.ip, email=ctx.email)
     batch.write()
 
 
@@ -284,11 +324,11 @@ def count_login(user: User, ip: str, when: datetime) -> None:
 
 
 def rebuild_rollups() -> dict[str, int]:
-    """Recompute both rollups from the raw attempts; returns what changed."""
-    before_stats = _snapshot(LoginStat)
-    before_devices = _snapshot(LoginDeviceStat)
-    db.session.execute(delete(LoginStat))
-    db.session.execute(delete(LoginDeviceStat))
+    """Recompute the rollups from the raw attempts; returns what changed."""
+    models = {"stat": LoginStat, "device": LoginDeviceStat, "failure": LoginFailureStat}
+    before = {name: _snapshot(model) for name, model in models.items()}
+    for model in models.values():
+        db.session.execute(delete(model))
     batch = RollupBatch()
     rows = db.session.execute(
         select(
@@ -296,22 +336,23 @@ def rebuild_rollups() -> dict[str, int]:
             LoginAttempt.created_at,
             LoginAttempt.success,
             LoginAttempt.user_agent,
+            LoginAttempt.ip,
+            LoginAttempt.email_tried,
         )
         .where(LoginAttempt.reason.not_in(NOT_COUNTED))
         .execution_options(yield_per=CHUNK)
     )
     attempts = 0
-    for user_id, created_at, success, user_agent in rows:
-        batch.add(user_id, created_at, success, user_agent)
+    for user_id, created_at, success, user_agent, ip, email in rows:
+        batch.add(user_id, created_at, success, user_agent, ip=ip, email=email)
         attempts += 1
+        if len(batch.failures) > 10 * CHUNK:  # keep memory bounded on large tables
+            batch.write()
     batch.write()
-    after_stats = _snapshot(LoginStat)
-    after_devices = _snapshot(LoginDeviceStat)
-    return {
-        "attempts": attempts,
-        **_diff("stat", before_stats, after_stats),
-        **_diff("device", before_devices, after_devices),
-    }
+    changes: dict[str, int] = {"attempts": attempts}
+    for name, model in models.items():
+        changes |= _diff(name, before[name], _snapshot(model))
+    return changes
 
 
 def _snapshot(model) -> dict[tuple, tuple]:
@@ -331,6 +372,29 @@ def _diff(name: str, before: dict, after: dict) -> dict[str, int]:
         ),
         f"{name}_rows": len(after),
     }
+
+
+def forget_failed_emails(user_id: int) -> None:
+    """Take a user's failed attempts out of the email failure rows, before account deletion
+    blanks their email (the IP rows keep counting them, as the attempts keep their IP)."""
+    batch = RollupBatch()
+    rows = db.session.execute(
+        select(LoginAttempt.created_at, LoginAttempt.email_tried).where(
+            LoginAttempt.user_id == user_id, LoginAttempt.success.is_(False)
+        )
+    )
+    emails = set()
+    for created_at, email in rows:
+        batch.count_failure(bucket_of(created_at), ip="", email=email, step=-1)
+        emails.add(email[:EMAIL_MAX])
+    batch.write()
+    if emails:
+        table = LoginFailureStat.__table__
+        db.session.execute(
+            delete(table).where(
+                table.c.kind == EMAIL, table.c.value.in_(emails), table.c.failures <= 0
+            )
+        )
 
 
 def reassign_rollups(user_id: int, to_key: int = NO_ACCOUNT_KEY) -> None:
