@@ -70,6 +70,7 @@ ACTIVITY = {
         "method": STR,
         "reason": STR,
         "device": STR,
+        "country": STR,
     },
 }
 USER_SUMMARY = {

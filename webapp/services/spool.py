@@ -163,7 +163,7 @@ def _replay_chunk(records: list[dict], report: ReplayReport) -> None:
             started_at=r["started_at"],
         )
         insert_attempt(ctx)
-        batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
+        batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent, ctx.ip)
         db.session.add(ReplayedAttempt(spool_id=r["id"]))
     batch.write()
     db.session.commit()

@@ -12,8 +12,9 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
-from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User, utcnow
+from webapp.models import LoginAttempt, LoginCountryStat, LoginDeviceStat, LoginStat, User, utcnow
 from webapp.models.login_attempt import BUCKET_SECONDS, EVERYONE_KEY, NO_ACCOUNT_KEY
+from webapp.services import geo
 
 EMAIL_MAX = 254
 CHUNK = 5000
@@ -136,9 +137,19 @@ class RollupBatch:
         # (key, bucket) -> [successes, failures, newest success or None]
         self.stats: dict[tuple[int, datetime], list] = defaultdict(lambda: [0, 0, None])
         self.devices: dict[tuple, int] = defaultdict(int)
+        self.countries = geo.new_cells()
 
-    def add(self, user_id: int | None, when: datetime, success: bool, user_agent: str) -> None:
+    def add(
+        self, user_id: int | None, when: datetime, success: bool, user_agent: str, ip: str = ""
+    ) -> None:
         """Count one attempt."""
+        geo.add_to_rollup(
+            self.countries,
+            (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY),
+            when,
+            success,
+            geo.country_of(ip),
+        )
         bucket = bucket_of(when)
         facets = ua_facets(user_agent or "")
         starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
@@ -176,15 +187,23 @@ class RollupBatch:
         ]
         for i in range(0, len(stats), CHUNK):
             db.session.execute(_upsert(LoginStat), stats[i : i + CHUNK])
+        countries = geo.rows_of(self.countries)
         for i in range(0, len(devices), CHUNK):
             db.session.execute(_upsert(LoginDeviceStat), devices[i : i + CHUNK])
+        for i in range(0, len(countries), CHUNK):
+            db.session.execute(_upsert(LoginCountryStat), countries[i : i + CHUNK])
         self.stats.clear()
         self.devices.clear()
+        self.countries.clear()
 
 
 # What an upsert merges into an existing rollup row: counters add up, the newest stays.
-COUNTERS = {LoginStat: ("successes", "failures"), LoginDeviceStat: ("attempts",)}
-NEWEST = {LoginStat: ("last_success_at",), LoginDeviceStat: ()}
+COUNTERS = {
+    LoginStat: ("successes", "failures"),
+    LoginDeviceStat: ("attempts",),
+    LoginCountryStat: ("successes", "failures"),
+}
+NEWEST = {LoginStat: ("last_success_at",), LoginDeviceStat: (), LoginCountryStat: ()}
 
 
 def _upsert(model):
@@ -244,6 +263,7 @@ def insert_attempt(ctx: AttemptContext) -> dict:
         ip=ctx.ip[:45],
         user_agent=ctx.user_agent or "",
         device=device_label(ctx.user_agent or ""),
+        country=geo.country_of(ctx.ip),
         session_id=ctx.session_id,
         created_at=ctx.started_at,
     )
@@ -261,7 +281,7 @@ def count_attempt(ctx: AttemptContext) -> None:
     if ctx.reason in NOT_COUNTED:
         return
     batch = RollupBatch()
-    batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
+    batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent, ctx.ip)
     batch.write()
 
 
@@ -289,6 +309,7 @@ def rebuild_rollups() -> dict[str, int]:
     before_devices = _snapshot(LoginDeviceStat)
     db.session.execute(delete(LoginStat))
     db.session.execute(delete(LoginDeviceStat))
+    db.session.execute(delete(LoginCountryStat))
     batch = RollupBatch()
     rows = db.session.execute(
         select(
@@ -296,13 +317,14 @@ def rebuild_rollups() -> dict[str, int]:
             LoginAttempt.created_at,
             LoginAttempt.success,
             LoginAttempt.user_agent,
+            LoginAttempt.ip,
         )
         .where(LoginAttempt.reason.not_in(NOT_COUNTED))
         .execution_options(yield_per=CHUNK)
     )
     attempts = 0
-    for user_id, created_at, success, user_agent in rows:
-        batch.add(user_id, created_at, success, user_agent)
+    for user_id, created_at, success, user_agent, ip in rows:
+        batch.add(user_id, created_at, success, user_agent, ip)
         attempts += 1
     batch.write()
     after_stats = _snapshot(LoginStat)
@@ -335,7 +357,7 @@ def _diff(name: str, before: dict, after: dict) -> dict[str, int]:
 
 def reassign_rollups(user_id: int, to_key: int = NO_ACCOUNT_KEY) -> None:
     """Move a user's rollup counts to another key (account deletion keeps system totals)."""
-    for model in (LoginStat, LoginDeviceStat):
+    for model in (LoginStat, LoginDeviceStat, LoginCountryStat):
         table = model.__table__
         rows = [
             dict(r._mapping)
