@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from webapp.extensions import db, login_manager
 from webapp.services import blocks, geo, mfa, spool
 from webapp.services.health import database_unreachable
-from webapp.services.roles import is_staff
+from webapp.services.roles import is_admin, is_staff
 from webapp.services.sessions import load_user_for_session
 from webapp.services.tracking import AttemptContext, record_attempt
 from webapp.web import client_ip, client_user_agent, submitted_email, wants_json
@@ -233,6 +233,7 @@ def register_hooks(app: Flask) -> None:
     app.after_request(security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["is_staff"] = is_staff
+    app.jinja_env.globals["is_admin"] = is_admin
     app.jinja_env.globals["country"] = geo.country_label
     login_manager.user_loader(load_user_for_session)
     login_manager.login_view = "auth.login"

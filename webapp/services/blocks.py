@@ -75,14 +75,3 @@ def remove_block(block_id: int) -> bool:
         return False
     db.session.delete(block)
     return True
-
-
-def block_dict(block: IpBlock) -> dict:
-    """A block as the API shows it (times in UTC)."""
-    return {
-        "id": block.id,
-        "cidr": block.cidr,
-        "reason": block.reason,
-        "created_at": block.created_at.isoformat() + "+00:00",
-        "expires_at": block.expires_at.isoformat() + "+00:00",
-    }
