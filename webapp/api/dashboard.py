@@ -101,7 +101,6 @@ def activity_item(row: dict, names: dict[int, str]) -> dict:
         "method": row["method"],
         "reason": row["reason"],
         "device": row["device"],
-        "country": row["country"],
     }
 
 

@@ -70,7 +70,6 @@ ACTIVITY = {
         "method": STR,
         "reason": STR,
         "device": STR,
-        "country": STR,
     },
 }
 USER_SUMMARY = {
