@@ -11,7 +11,7 @@ import ipaddress
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from webapp.extensions import db
 from webapp.models import LoginAttempt, LoginStat, SecurityEvent, User, utcnow
@@ -94,12 +94,11 @@ def surge(now: datetime) -> SecurityEvent | None:
     same hour on the previous SIGNAL_SURGE_BASELINE_DAYS days (everyone's rollup rows only)."""
     cfg = current_app.config
     days = cfg["SIGNAL_SURGE_BASELINE_DAYS"]
-    current = _everyone_failures(now - HOUR, now)
+    current = _everyone_failures((now - HOUR, now))
     if current < cfg["SIGNAL_SURGE_MIN_FAILURES"]:
         return None
-    usual = sum(
-        _everyone_failures(now - HOUR - timedelta(days=d), now - timedelta(days=d))
-        for d in range(1, days + 1)
+    usual = _everyone_failures(
+        *[(now - HOUR - timedelta(days=d), now - timedelta(days=d)) for d in range(1, days + 1)]
     ) / max(days, 1)
     if current <= cfg["SIGNAL_SURGE_FACTOR"] * usual:
         return None
@@ -250,13 +249,20 @@ def _bucket(moment: datetime) -> datetime:
     return bucket_of(moment)
 
 
-def _everyone_failures(start: datetime, end: datetime) -> int:
-    """Failures of all accounts in [start, end) from everyone's 15-minute rollup rows."""
+def _everyone_failures(*spans: tuple[datetime, datetime]) -> int:
+    """Failures of all accounts in some [start, end) spans, from everyone's 15-minute rollup
+    rows (a few rows per span, one query)."""
+    if not spans:
+        return 0
     total = db.session.scalar(
         select(func.sum(LoginStat.failures)).where(
             LoginStat.user_key == EVERYONE_KEY,
-            LoginStat.bucket_start >= _bucket(start),
-            LoginStat.bucket_start < end,
+            or_(
+                *[
+                    and_(LoginStat.bucket_start >= _bucket(start), LoginStat.bucket_start < end)
+                    for start, end in spans
+                ]
+            ),
         )
     )
     return int(total or 0)
