@@ -258,7 +258,9 @@ def test_the_admin_feed_filters_and_acknowledges(app, client, db, user_factory):
     }
     only = client.get(f"{BASE}/admin/security/events/?kind=lockout", headers=staff_headers).json
     assert [e["kind"] for e in only["results"]] == ["lockout"]
-    for query in ("kind=nope", "acknowledged=maybe"):
+    none = client.get(f"{BASE}/admin/security/events/?kind=captcha_failed", headers=staff_headers)
+    assert none.status_code == 200 and none.json["count"] == 0
+    for query in ("kind=no%20pe!", "acknowledged=maybe"):
         bad = client.get(f"{BASE}/admin/security/events/?{query}", headers=staff_headers)
         assert bad.status_code == 400 and "error" in bad.json
     admin_headers = bearer(tokens_for(client, admin)["access"])

@@ -105,7 +105,7 @@ def security_events():
     auth=True,
     params=("paging",),
     extra=[
-        {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(security.KINDS)}},
+        {"name": "kind", "in": "query", "schema": {"type": "string", "example": "lockout"}},
         {"name": "acknowledged", "in": "query", "schema": {"type": "string"}},
     ],
     responses={200: "SecurityEventPage", 400: "Error", 403: "Forbidden"},
