@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -84,3 +86,7 @@ def test_the_dashboards_show_country_names_and_codes(app, db, user_factory):
     assert "Japan (JP)" in overview and "United States (US)" in overview
     drill = admin_web.get(f"/dashboard/admin/users/{user.id}/").get_data(as_text=True)
     assert "Japan (JP)" in drill
+    back_office = admin_web.get("/admin/admin_attempts/?flt0_country_equals=JP")
+    listing = back_office.get_data(as_text=True)
+    assert back_office.status_code == 200 and "133.0.0.1" in listing
+    assert re.search(r"col-country\"[^>]*>\s*JP\s*<", listing)

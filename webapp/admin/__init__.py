@@ -280,9 +280,19 @@ class AttemptAdmin(ReadOnlyModelView):
         "method",
         "reason",
         "ip",
+        "country",
         "device",
     )
-    column_filters = ("success", "reason", "method", "created_at", "ip", "email_tried", "user_id")
+    column_filters = (
+        "success",
+        "reason",
+        "method",
+        "created_at",
+        "ip",
+        "country",
+        "email_tried",
+        "user_id",
+    )
     can_export = True
     export_types = ["csv"]
 
