@@ -59,11 +59,29 @@ def _restore_schema():
     db.engine.dispose()
 
 
+# The attempts table as migration 0004 left it (the model has grown columns since).
+OLD_ATTEMPTS = sa.table(
+    "login_attempts",
+    *(
+        sa.column(name)
+        for name in (
+            "email_tried",
+            "success",
+            "method",
+            "reason",
+            "ip",
+            "user_agent",
+            "device",
+            "created_at",
+        )
+    ),
+)
+
+
 def test_hour_rows_are_filled_from_quarters_and_match_a_rebuild(tmp_path):
     """Migration 0005 adds the device rollup's hour rows for data written before it."""
     from datetime import datetime
 
-    from webapp.models import LoginAttempt
     from webapp.services.tracking import rebuild_rollups
 
     app = _fresh_app(tmp_path)
@@ -101,7 +119,7 @@ def test_hour_rows_are_filled_from_quarters_and_match_a_rebuild(tmp_path):
                         )
                     for _ in range(n):
                         conn.execute(
-                            LoginAttempt.__table__.insert(),
+                            OLD_ATTEMPTS.insert(),
                             {
                                 "email_tried": "x@example.org",
                                 "success": False,
@@ -142,7 +160,7 @@ def test_last_success_is_filled_from_the_attempts(tmp_path):
     """Migration 0006 gives each existing rollup bucket its newest success."""
     from datetime import datetime
 
-    from webapp.models import LoginAttempt, LoginStat
+    from webapp.models import LoginStat
 
     app = _fresh_app(tmp_path)
     with app.app_context():
@@ -158,7 +176,7 @@ def test_last_success_is_filled_from_the_attempts(tmp_path):
             with db.engine.begin() as conn:
                 for user, moment, ok in attempts:
                     conn.execute(
-                        LoginAttempt.__table__.insert(),
+                        OLD_ATTEMPTS.insert(),
                         {
                             "user_id": user,
                             "email_tried": "x@example.org",
@@ -166,6 +184,8 @@ def test_last_success_is_filled_from_the_attempts(tmp_path):
                             "method": "password",
                             "reason": "ok" if ok else "unknown_user",
                             "ip": "10.0.0.1",
+                            "user_agent": "",
+                            "device": "",
                             "created_at": moment,
                         },
                     )

@@ -82,7 +82,7 @@ def stats_rebuild() -> None:
     changes = rebuild_rollups()
     db.session.commit()
     click.echo(f"Rebuilt the rollups from {changes['attempts']} attempts.")
-    for name in ("stat", "device", "failure"):
+    for name in ("stat", "device", "failure", "country"):
         click.echo(
             f"{name} rollup: {changes[f'{name}_rows']} rows; "
             f"{changes[f'{name}_rows_added']} added, {changes[f'{name}_rows_removed']} removed, "

@@ -8,19 +8,29 @@ import secrets
 import time
 from contextlib import suppress
 
-from flask import Flask, current_app, flash, g, has_request_context, redirect, request, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db, login_manager
-from webapp.services import mfa, spool
+from webapp.services import blocks, geo, mfa, spool
 from webapp.services.health import database_unreachable
-from webapp.services.roles import is_staff
+from webapp.services.roles import is_admin, is_staff
 from webapp.services.sessions import load_user_for_session
 from webapp.services.tracking import AttemptContext, record_attempt
-from webapp.web import client_ip, client_user_agent, submitted_email
+from webapp.web import client_ip, client_user_agent, submitted_email, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +56,20 @@ def capture_attempt() -> None:
             method=method,
             trusted_browser=request.cookies.get(mfa.TRUST_COOKIE),
         )
+
+
+def refuse_if_blocked():
+    """A login request from a blocked address ends here: 403, recorded as `blocked_ip`, before
+    rate limits and long before any password hash is computed."""
+    ctx = current_attempt()
+    if ctx is None or not blocks.is_blocked(ctx.ip):
+        return None
+    ctx.finish("blocked_ip")
+    from webapp.errors import error_response  # (errors imports this module)
+
+    if wants_json():
+        return jsonify(blocks.BLOCKED), 403
+    return error_response(403, blocks.BLOCKED["detail"])
 
 
 def enforce_enrolment():
@@ -202,12 +226,15 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
 def register_hooks(app: Flask) -> None:
     """Install the hooks; attempt capture runs before Flask-Limiter's check."""
     app.before_request_funcs.setdefault(None, []).insert(0, capture_attempt)
+    app.before_request_funcs[None].insert(1, refuse_if_blocked)
     app.before_request(replay_spool)
     app.before_request(enforce_enrolment)
     app.teardown_request(write_attempt)
     app.after_request(security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["is_staff"] = is_staff
+    app.jinja_env.globals["is_admin"] = is_admin
+    app.jinja_env.globals["country"] = geo.country_label
     login_manager.user_loader(load_user_for_session)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."

@@ -5,6 +5,8 @@ Staff see everything read-only; admins may edit and run actions. Every change is
 
 from __future__ import annotations
 
+import ipaddress
+
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
@@ -13,12 +15,14 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms.validators import ValidationError
 
 from webapp.auth.forms import ValidEmail
 from webapp.extensions import db
 from webapp.hooks import csp_nonce
 from webapp.models import (
     AdminAudit,
+    IpBlock,
     LoginAttempt,
     LoginLockout,
     OutboxMail,
@@ -30,7 +34,17 @@ from webapp.models import (
 )
 from webapp.models.outbox import STATUSES
 from webapp.models.registration_source import CATEGORIES
-from webapp.services import audit, auth, lockout, mfa, outbox, sessions, sources
+from webapp.services import (
+    audit,
+    auth,
+    blocks,
+    lockout,
+    mfa,
+    outbox,
+    security,
+    sessions,
+    sources,
+)
 from webapp.services.roles import is_admin, is_staff
 from webapp.services.spreadsheets import safe_cell
 
@@ -266,9 +280,19 @@ class AttemptAdmin(ReadOnlyModelView):
         "method",
         "reason",
         "ip",
+        "country",
         "device",
     )
-    column_filters = ("success", "reason", "method", "created_at", "ip", "email_tried", "user_id")
+    column_filters = (
+        "success",
+        "reason",
+        "method",
+        "created_at",
+        "ip",
+        "country",
+        "email_tried",
+        "user_id",
+    )
     can_export = True
     export_types = ["csv"]
 
@@ -300,15 +324,66 @@ class SessionAdmin(ReadOnlyModelView):
 
 
 class EventAdmin(ReadOnlyModelView):
-    """Security events; admins acknowledge them."""
+    """Security events; admins acknowledge them and act on their address or account."""
 
     column_default_sort = ("created_at", True)
-    column_list = ("created_at", "kind", "email", "user_id", "ip", "details", "acknowledged_at")
-    column_filters = ("kind", "created_at", "acknowledged_at", "email", "ip")
+    column_list = (
+        "created_at",
+        "kind",
+        "email",
+        "user_id",
+        "ip",
+        "country",
+        "device",
+        "details",
+        "acknowledged_at",
+    )
+    column_filters = ("kind", "created_at", "acknowledged_at", "email", "ip", "country")
 
     @action("acknowledge", "Acknowledge")
     def action_acknowledge(self, ids):
         self._audited(ids, "acknowledge", lambda e: setattr(e, "acknowledged_at", utcnow()))
+
+    @action("block_ip", "Block the address for 24 hours", "Refuse sign-ins from these addresses?")
+    def action_block_ip(self, ids):
+        self._audited(
+            ids,
+            "block_ip",
+            lambda e: e.ip and blocks.add_block(e.ip, 24, f"security event {e.id}", current_user),
+        )
+
+    @action("lock_account", "Lock the account", "Lock sign-in to these accounts?")
+    def action_lock_account(self, ids):
+        self._audited(ids, "lock_account", lambda e: _on_user(e, security.lock_account))
+
+    @action("force_reset", "Force a password reset", "The current passwords stop working. Go on?")
+    def action_force_reset(self, ids):
+        self._audited(ids, "force_password_reset", lambda e: _on_user(e, security.force_reset))
+
+
+def _on_user(event: SecurityEvent, fn) -> None:
+    """Apply an account action to the user an event is about (events of no user: nothing)."""
+    user = db.session.get(User, event.user_id) if event.user_id else None
+    if user is not None:
+        fn(user)
+
+
+class BlockAdmin(SecureModelView):
+    """Blocked addresses and networks (admins only)."""
+
+    admin_only = True
+    can_edit = False
+    column_default_sort = ("expires_at", True)
+    column_list = ("cidr", "reason", "created_at", "expires_at")
+    form_columns = ("cidr", "reason", "expires_at")
+
+    def on_model_change(self, form, model, is_created):
+        errors = blocks.block_errors(model.cidr, 1, model.reason)
+        if errors.get("cidr"):
+            raise ValidationError(errors["cidr"][0])
+        model.cidr = str(ipaddress.ip_network(model.cidr.strip(), strict=False))
+        model.created_by_id = current_user.id
+        model.created_at = utcnow()
 
 
 class SourceAdmin(SecureModelView):
@@ -413,6 +488,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AttemptAdmin(LoginAttempt, db, name="Login attempts", endpoint="admin_attempts"))
     admin.add_view(SessionAdmin(UserSession, db, name="Sessions", endpoint="admin_sessions"))
     admin.add_view(EventAdmin(SecurityEvent, db, name="Security events", endpoint="admin_events"))
+    admin.add_view(BlockAdmin(IpBlock, db, name="Blocked addresses", endpoint="admin_blocks"))
     admin.add_view(SourceAdmin(RegistrationSource, db, name="Sources", endpoint="admin_sources"))
     admin.add_view(AuditAdmin(AdminAudit, db, name="Audit log", endpoint="admin_audit"))
     admin.add_view(OutboxAdmin(OutboxMail, db, name="Mail outbox", endpoint="admin_outbox"))

@@ -193,3 +193,7 @@ class LoginCodeForm(FlaskForm):
     code = VerifyCodeForm.code
     remember = BooleanField("Keep me signed in for 30 days")
     submit = SubmitField("Sign in")
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation button (CSRF only): mailed links never act on a GET."""

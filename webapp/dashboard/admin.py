@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.dashboard import bp
 from webapp.extensions import db
 from webapp.models import User
 from webapp.permissions import role_required
-from webapp.services import analytics, reports
+from webapp.services import analytics, blocks, reports, security
 from webapp.services.analytics import ActivityFilters, AnalyticsError
 from webapp.services.dashboards import acquisition_page, admin_overview, personal_dashboard
 
@@ -103,3 +103,30 @@ def admin_report():
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.route("/admin/security/events/<int(max=2147483647):event_id>/acknowledge", methods=["POST"])
+@role_required("admin")
+def acknowledge_event(event_id: int):
+    """Acknowledge one event of the security feed."""
+    if security.acknowledge(event_id) is None:
+        abort(404)
+    db.session.commit()
+    flash("Event acknowledged.", "success")
+    return redirect(url_for("dashboard.admin_overview_page") + "#security-feed")
+
+
+@bp.route("/admin/security/blocks", methods=["POST"])
+@role_required("admin")
+def block_address():
+    """Block an IP or CIDR on every sign-in endpoint for some hours."""
+    cidr, reason = request.form.get("cidr", ""), request.form.get("reason", "")
+    hours = request.form.get("hours", "", type=int)
+    errors = blocks.block_errors(cidr, hours, reason)
+    if errors:
+        flash(" ".join(m for messages in errors.values() for m in messages), "danger")
+    else:
+        block = blocks.add_block(cidr, hours, reason, current_user)
+        db.session.commit()
+        flash(f"{block.cidr} is blocked for {hours} hours.", "success")
+    return redirect(url_for("dashboard.admin_overview_page") + "#security-feed")

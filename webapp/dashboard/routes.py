@@ -9,7 +9,7 @@ from flask import Response, render_template, request, stream_with_context
 from flask_login import current_user, login_required
 
 from webapp.dashboard import bp
-from webapp.services import analytics
+from webapp.services import alerts, analytics
 from webapp.services.analytics import ActivityFilters, AnalyticsError, Scope
 from webapp.services.dashboards import personal_dashboard
 from webapp.services.spreadsheets import safe_row
@@ -45,8 +45,14 @@ def index():
         tz = analytics.viewer_timezone(current_user)
         window, filters, page = analytics.parse_window(None, None, tz), ActivityFilters(), 1
     data = personal_dashboard(current_user.id, window, filters, page)
+    notices = alerts.pending_notices(current_user.id)
     return render_template(
-        "dashboard/index.html", window=window, filters=filters, error=error, **data
+        "dashboard/index.html",
+        window=window,
+        filters=filters,
+        error=error,
+        notices=notices,
+        **data,
     ), status
 
 

@@ -6,6 +6,7 @@ from webapp.models.device import TrustedDevice
 from webapp.models.lockout import LoginLockout
 from webapp.models.login_attempt import (
     LoginAttempt,
+    LoginCountryStat,
     LoginDeviceStat,
     LoginFailureStat,
     LoginStat,
@@ -16,12 +17,16 @@ from webapp.models.outbox import OutboxMail
 from webapp.models.registration_source import RegistrationSource
 from webapp.models.security_event import SecurityEvent
 from webapp.models.session import UserSession
+from webapp.models.signals import IpBlock, KnownSignIn
 from webapp.models.tokens import OneTimeToken
 from webapp.models.user import User
 
 __all__ = [
     "AdminAudit",
+    "IpBlock",
+    "KnownSignIn",
     "LoginAttempt",
+    "LoginCountryStat",
     "LoginDeviceStat",
     "LoginFailureStat",
     "LoginLockout",

@@ -29,6 +29,8 @@ class LoginAttempt(db.Model):
     ip: Mapped[str] = mapped_column(String(45), nullable=False)
     user_agent: Mapped[str] = mapped_column(String(512), nullable=False, default="")
     device: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    # ISO 3166 code from the IP (offline table); empty for private and unknown addresses.
+    country: Mapped[str] = mapped_column(String(2), nullable=False, default="")
     session_id: Mapped[str | None] = mapped_column(String(64))
     created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
 
@@ -73,6 +75,20 @@ class LoginDeviceStat(db.Model):
     os: Mapped[str] = mapped_column(String(40), primary_key=True)
     device_type: Mapped[str] = mapped_column(String(10), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class LoginCountryStat(db.Model):
+    """Successes and failures per (user key, UTC day, country): the countries charts read one
+    row per country and day, as the other charts read the other rollups."""
+
+    __tablename__ = "login_country_stats"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    user_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day = mapped_column(Timestamp, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    successes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class ReplayedAttempt(db.Model):

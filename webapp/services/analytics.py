@@ -37,7 +37,7 @@ from webapp.extensions import db
 from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User, utcnow
 from webapp.models.base import Timestamp
 from webapp.models.login_attempt import EVERYONE_KEY
-from webapp.services import tracking
+from webapp.services import geo, tracking
 
 DATE_FORMAT_ERROR = "Invalid date format. Use YYYY-MM-DD format."
 REVERSED_ERROR = "start_date must not be after end_date."
@@ -723,7 +723,15 @@ def attempt_dict(attempt: LoginAttempt, tz: ZoneInfo) -> dict:
         "ip": attempt.ip,
         "device": attempt.device,
         "user_agent": attempt.user_agent or "",
+        "country": attempt.country,
+        "country_name": geo.country_name(attempt.country),
     }
+
+
+def countries(scope: Scope, window: Window) -> list[dict]:
+    """Attempts per country in a window, from the daily country rollup, most first."""
+    start, end = window.utc_bounds()
+    return geo.countries(scope.rollup_keys(), start, end)
 
 
 # ---------------------------------------------------------------- system-wide (admin) views

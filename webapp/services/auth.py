@@ -27,7 +27,17 @@ from webapp.models import (
     UserSession,
     utcnow,
 )
-from webapp.services import api_tokens, devices, links, lockout, mfa, sources, tokens
+from webapp.services import (
+    alerts,
+    api_tokens,
+    devices,
+    links,
+    lockout,
+    mfa,
+    signals,
+    sources,
+    tokens,
+)
 from webapp.services.mail import send_email
 from webapp.services.passwords import (
     PendingCheck,
@@ -139,7 +149,20 @@ def password_login(
     result = _password_pipeline(email, password, ctx, how)
     if result.status != "ok":  # 7. record the attempt (a sign-in recorded it already)
         record_attempt(ctx)
+        look_for_attacks(ctx)
     return result
+
+
+def look_for_attacks(ctx: AttemptContext) -> None:
+    """After a recorded failure: password spraying, credential stuffing, a failure surge."""
+    signals.check_failure(ctx)
+
+
+def look_for_new_sign_in(user: User, ctx: AttemptContext, device: TrustedDevice | None) -> None:
+    """After a successful sign-in: a new device, network or country alerts the owner; an
+    unusual hour or impossible travel is a security event."""
+    alerts.notice_new_sign_in(user, ctx, has_device_cookie=device is not None)
+    signals.check_sign_in(user, ctx)
 
 
 def _password_pipeline(
@@ -232,6 +255,7 @@ def _sign_in(
     ctx.session_id = session.id
     ctx.finish("ok", user=user, success=True)
     insert_attempt(ctx)
+    look_for_new_sign_in(user, ctx, device)
     result = LoginResult(
         "ok", user, session, tokens=api_tokens.issue_pair(session), device_cookie=cookie
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from webapp.services import acquisition, analytics, charts, failures
+from webapp.services import acquisition, analytics, charts, failures, security
 from webapp.services.analytics import ActivityFilters, Scope, Window
 
 
@@ -34,6 +34,7 @@ def personal_dashboard(user_id: int, window: Window, filters: ActivityFilters, p
         "figures": charts.dashboard_figures(trends, comparison, distribution),
         "activity": analytics.activity(scope, window, filters, page=page, size=25),
         "methods": analytics.methods(scope, window),
+        "countries": analytics.countries(scope, window),
         "presets": presets(window.tz),
     }
 
@@ -84,6 +85,8 @@ def admin_overview(window: Window, selection, compare_ids: list[int], sort: str)
         "lockouts": lockouts,
         "online": analytics.online_now(),
         "methods": analytics.methods(analytics.EVERYONE, window),
+        "countries": analytics.countries(analytics.EVERYONE, window),
+        "security_events": security.feed(None, "false", 0, 10)[1],
         "coverage": analytics.factor_coverage(),
         "coverage_trend": analytics.factor_coverage_trend(),
         "batch": rows,

@@ -26,7 +26,14 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, event, func, select, update
 
 from webapp.extensions import db
-from webapp.models import OneTimeToken, RecoveryCode, TrustedBrowser, User, utcnow
+from webapp.models import (
+    OneTimeToken,
+    RecoveryCode,
+    SecurityEvent,
+    TrustedBrowser,
+    User,
+    utcnow,
+)
 from webapp.services.mail import send_email
 from webapp.services.passwords import verify_password
 from webapp.services.sms import send_sms
@@ -237,6 +244,7 @@ def confirm_totp(user: User, code: str) -> list[str] | None:
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step  # the confirming code cannot sign anyone in afterwards
     codes = _new_recovery_codes(user.id)
+    _factor_changed(user, "Two-factor authentication (authenticator app) was turned on.")
     send_email(
         user.email,
         "two-factor authentication is on",
@@ -267,6 +275,7 @@ def reset_totp(user: User) -> None:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     revoke_all_trusted(user.id)
     if was_on:
+        _factor_changed(user, "Two-factor authentication (authenticator app) was turned off.")
         send_email(
             user.email,
             "two-factor authentication is off",
@@ -283,6 +292,7 @@ def regenerate_recovery_codes(user: User, password: str) -> tuple[list[str], dic
     if not totp_enabled(user):
         return [], {"error": ["Two-factor authentication is not on."]}
     codes = _new_recovery_codes(user.id)
+    _factor_changed(user, "New recovery codes were made; the old ones stopped working.")
     send_email(
         user.email,
         "new recovery codes",
@@ -291,6 +301,20 @@ def regenerate_recovery_codes(user: User, password: str) -> tuple[list[str], dic
         security_url=url_for("account.mfa", _external=True),
     )
     return codes, {}
+
+
+def _factor_changed(user: User, details: str) -> None:
+    """Record a factor change: the owner's security page lists it."""
+    db.session.add(
+        SecurityEvent(
+            kind="factor_change",
+            user_id=user.id,
+            email=user.email,
+            subject=f"user:{user.id}",
+            details=details,
+            created_at=utcnow(),
+        )
+    )
 
 
 def _password_ok(user: User, password: str) -> bool:

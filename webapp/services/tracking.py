@@ -12,8 +12,17 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
-from webapp.models import LoginAttempt, LoginDeviceStat, LoginFailureStat, LoginStat, User, utcnow
+from webapp.models import (
+    LoginAttempt,
+    LoginCountryStat,
+    LoginDeviceStat,
+    LoginFailureStat,
+    LoginStat,
+    User,
+    utcnow,
+)
 from webapp.models.login_attempt import BUCKET_SECONDS, EVERYONE_KEY, NO_ACCOUNT_KEY
+from webapp.services import geo
 
 EMAIL_MAX = 254
 CHUNK = 5000
@@ -146,6 +155,7 @@ class RollupBatch:
         self.stats: dict[tuple[int, datetime], list] = defaultdict(lambda: [0, 0, None])
         self.devices: dict[tuple, int] = defaultdict(int)
         self.failures: dict[tuple, int] = defaultdict(int)  # (kind, span, bucket, value)
+        self.countries = geo.new_cells()
 
     def add(
         self,
@@ -158,6 +168,13 @@ class RollupBatch:
         email: str = "",
     ) -> None:
         """Count one attempt (ip and email as the attempt row stores them)."""
+        geo.add_to_rollup(
+            self.countries,
+            (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY),
+            when,
+            success,
+            geo.country_of(ip),
+        )
         bucket = bucket_of(when)
         facets = ua_facets(user_agent or "")
         starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
@@ -205,6 +222,7 @@ class RollupBatch:
         ]
         for i in range(0, len(stats), CHUNK):
             db.session.execute(_upsert(LoginStat), stats[i : i + CHUNK])
+        countries = geo.rows_of(self.countries)
         for i in range(0, len(devices), CHUNK):
             db.session.execute(_upsert(LoginDeviceStat), devices[i : i + CHUNK])
         failures = [
@@ -213,9 +231,12 @@ class RollupBatch:
         ]
         for i in range(0, len(failures), CHUNK):
             db.session.execute(_upsert(LoginFailureStat), failures[i : i + CHUNK])
+        for i in range(0, len(countries), CHUNK):
+            db.session.execute(_upsert(LoginCountryStat), countries[i : i + CHUNK])
         self.stats.clear()
         self.devices.clear()
         self.failures.clear()
+        self.countries.clear()
 
 
 # What an upsert merges into an existing rollup row: counters add up, the newest stays.
@@ -223,8 +244,14 @@ COUNTERS = {
     LoginStat: ("successes", "failures"),
     LoginDeviceStat: ("attempts",),
     LoginFailureStat: ("failures",),
+    LoginCountryStat: ("successes", "failures"),
 }
-NEWEST = {LoginStat: ("last_success_at",), LoginDeviceStat: (), LoginFailureStat: ()}
+NEWEST = {
+    LoginStat: ("last_success_at",),
+    LoginDeviceStat: (),
+    LoginFailureStat: (),
+    LoginCountryStat: (),
+}
 
 
 def _upsert(model):
@@ -284,6 +311,7 @@ def insert_attempt(ctx: AttemptContext) -> dict:
         ip=ctx.ip[:45],
         user_agent=ctx.user_agent or "",
         device=device_label(ctx.user_agent or ""),
+        country=geo.country_of(ctx.ip),
         session_id=ctx.session_id,
         created_at=ctx.started_at,
     )
@@ -325,7 +353,12 @@ def count_login(user: User, ip: str, when: datetime) -> None:
 
 def rebuild_rollups() -> dict[str, int]:
     """Recompute the rollups from the raw attempts; returns what changed."""
-    models = {"stat": LoginStat, "device": LoginDeviceStat, "failure": LoginFailureStat}
+    models = {
+        "stat": LoginStat,
+        "device": LoginDeviceStat,
+        "failure": LoginFailureStat,
+        "country": LoginCountryStat,
+    }
     before = {name: _snapshot(model) for name, model in models.items()}
     for model in models.values():
         db.session.execute(delete(model))
@@ -380,7 +413,9 @@ def forget_failed_emails(user_id: int) -> None:
     batch = RollupBatch()
     rows = db.session.execute(
         select(LoginAttempt.created_at, LoginAttempt.email_tried).where(
-            LoginAttempt.user_id == user_id, LoginAttempt.success.is_(False)
+            LoginAttempt.user_id == user_id,
+            LoginAttempt.success.is_(False),
+            LoginAttempt.reason.not_in(NOT_COUNTED),
         )
     )
     emails = set()
@@ -399,7 +434,7 @@ def forget_failed_emails(user_id: int) -> None:
 
 def reassign_rollups(user_id: int, to_key: int = NO_ACCOUNT_KEY) -> None:
     """Move a user's rollup counts to another key (account deletion keeps system totals)."""
-    for model in (LoginStat, LoginDeviceStat):
+    for model in (LoginStat, LoginDeviceStat, LoginCountryStat):
         table = model.__table__
         rows = [
             dict(r._mapping)
