@@ -13,7 +13,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
 from webapp.models import LoginAttempt, LoginDeviceStat, LoginStat, User, utcnow
-from webapp.models.login_attempt import BUCKET_SECONDS, EVERYONE_KEY, NO_ACCOUNT_KEY
+from webapp.models.login_attempt import (
+    BUCKET_SECONDS,
+    EVERYONE_KEY,
+    EVERYONE_SHARDS,
+    NO_ACCOUNT_KEY,
+)
 
 EMAIL_MAX = 254
 CHUNK = 5000
@@ -126,15 +131,21 @@ def bucket_of(moment: datetime) -> datetime:
     return floor_to(moment, BUCKET)
 
 
+def everyone_shard(when: datetime) -> int:
+    """The shard of everyone's rollup rows an attempt made at this moment adds to."""
+    return when.microsecond % EVERYONE_SHARDS
+
+
 class RollupBatch:
     """Rollup increments for many attempts, written with a few upserts.
 
-    Every attempt counts for its user (or the no-account key) and for everyone.
+    Every attempt counts for its user (or the no-account key) and for everyone, in the shard
+    of everyone's rows its moment picks.
     """
 
     def __init__(self) -> None:
-        # (key, bucket) -> [successes, failures, newest success or None]
-        self.stats: dict[tuple[int, datetime], list] = defaultdict(lambda: [0, 0, None])
+        # (key, bucket, shard) -> [successes, failures, newest success or None]
+        self.stats: dict[tuple[int, datetime, int], list] = defaultdict(lambda: [0, 0, None])
         self.devices: dict[tuple, int] = defaultdict(int)
 
     def add(self, user_id: int | None, when: datetime, success: bool, user_agent: str) -> None:
@@ -142,13 +153,13 @@ class RollupBatch:
         bucket = bucket_of(when)
         facets = ua_facets(user_agent or "")
         starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
-        for key in (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY):
-            cell = self.stats[(key, bucket)]
+        for key, shard in ((user_id or NO_ACCOUNT_KEY, 0), (EVERYONE_KEY, everyone_shard(when))):
+            cell = self.stats[(key, bucket, shard)]
             cell[0 if success else 1] += 1
             if success and (cell[2] is None or when > cell[2]):
                 cell[2] = when
             for span, begins in starts:
-                self.devices[(key, span, begins, *facets)] += 1
+                self.devices[(key, span, begins, *facets, shard)] += 1
 
     def write(self) -> None:
         """Upsert every increment (adds to existing rollup rows)."""
@@ -156,6 +167,7 @@ class RollupBatch:
             {
                 "user_key": k[0],
                 "bucket_start": k[1],
+                "shard": k[2],
                 "successes": v[0],
                 "failures": v[1],
                 "last_success_at": v[2],
@@ -170,6 +182,7 @@ class RollupBatch:
                 "browser": k[3],
                 "os": k[4],
                 "device_type": k[5],
+                "shard": k[6],
                 "attempts": n,
             }
             for k, n in self.devices.items()
@@ -257,23 +270,12 @@ NOT_COUNTED = ("mfa_required",)
 
 
 def count_attempt(ctx: AttemptContext) -> None:
-    """Add the attempt's rollup increments (everyone's rows are shared: write those last)."""
+    """Add the attempt's rollup increments."""
     if ctx.reason in NOT_COUNTED:
         return
     batch = RollupBatch()
     batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
     batch.write()
-
-
-def shared_rows_wait() -> bool:
-    """Whether a sign-in's rollup rows wait for the end of its password check.
-
-    A server database locks rows one by one, and every sign-in shares everyone's rows:
-    holding them while argon2 runs would queue all sign-ins behind one another. SQLite has
-    one write lock for the whole database, which a sign-in holds from its first write to its
-    commit anyway.
-    """
-    return db.session.get_bind().dialect.name != "sqlite"
 
 
 def count_login(user: User, ip: str, when: datetime) -> None:
