@@ -37,13 +37,14 @@ class LoginAttempt(db.Model):
 # (so system-wide charts read a few rows per bucket, however many users there are).
 NO_ACCOUNT_KEY = 0
 EVERYONE_KEY = -1
-# Every attempt counts for everyone, so everyone's rows of the current bucket would be written
-# by every sign-in of the deployment, one after another. They are split into this many shards
-# (the last primary-key column; 0 for every other key): an attempt adds to the shard its
-# timestamp's microseconds pick, so parallel sign-ins seldom meet on a row, and a rebuild from
-# the raw attempts picks the same shards. Reads sum over the key: at most this many rows per
-# bucket, however many attempts.
-EVERYONE_SHARDS = 8
+# Every attempt counts for everyone, so on a server database everyone's row of the current
+# bucket would be written by every sign-in of the deployment, one after another under its row
+# lock. There it is split into this many shards (the last primary-key column; 0 for every
+# other key): an attempt adds to the shard its timestamp's microseconds pick, so parallel
+# sign-ins seldom meet on a row, and a rebuild from the raw attempts picks the same shards.
+# Reads sum over the key: at most this many rows per bucket. SQLite keeps shard 0 alone: its
+# one write lock serialises every write anyway, so shards would only cost reads.
+EVERYONE_SHARDS = 4
 
 
 def _shard():

@@ -131,19 +131,20 @@ def bucket_of(moment: datetime) -> datetime:
     return floor_to(moment, BUCKET)
 
 
-def everyone_shard(when: datetime) -> int:
-    """The shard of everyone's rollup rows an attempt made at this moment adds to."""
-    return when.microsecond % EVERYONE_SHARDS
+def everyone_shards() -> int:
+    """How many shards everyone's rollup rows have on this database (see EVERYONE_SHARDS)."""
+    return 1 if db.session.get_bind().dialect.name == "sqlite" else EVERYONE_SHARDS
 
 
 class RollupBatch:
     """Rollup increments for many attempts, written with a few upserts.
 
     Every attempt counts for its user (or the no-account key) and for everyone, in the shard
-    of everyone's rows its moment picks.
+    of everyone's rows its moment picks (always 0 on SQLite).
     """
 
     def __init__(self) -> None:
+        self.shards = everyone_shards()
         # (key, bucket, shard) -> [successes, failures, newest success or None]
         self.stats: dict[tuple[int, datetime, int], list] = defaultdict(lambda: [0, 0, None])
         self.devices: dict[tuple, int] = defaultdict(int)
@@ -153,7 +154,8 @@ class RollupBatch:
         bucket = bucket_of(when)
         facets = ua_facets(user_agent or "")
         starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
-        for key, shard in ((user_id or NO_ACCOUNT_KEY, 0), (EVERYONE_KEY, everyone_shard(when))):
+        everyone_shard = when.microsecond % self.shards
+        for key, shard in ((user_id or NO_ACCOUNT_KEY, 0), (EVERYONE_KEY, everyone_shard)):
             cell = self.stats[(key, bucket, shard)]
             cell[0 if success else 1] += 1
             if success and (cell[2] is None or when > cell[2]):
