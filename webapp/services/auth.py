@@ -1,7 +1,8 @@
 """The authentication pipeline and the account flows built on it.
 
-Every way in shares one pipeline: identify, check the lockout, verify the credential,
-check the account standing, open the session, and fill in the attempt outcome.
+Every way in shares one pipeline (DESIGN's seven steps): identify, refuse if locked, verify
+the credential, check the account standing, ask for a second factor, open the session, and
+record the attempt.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def password_login(
             refuse_if_locked(claim, ctx)
             or refuse_wrong_password(claim, verdict, ctx)
             or refuse_standing(claim, ctx)  # 4.
-            or _sign_in(claim.user, claim.lock, ctx, how, claim.device, verdict.new_hash)  # 5, 6
+            or sign_in(claim.user, claim.lock, ctx, how, claim.device, verdict.new_hash)  # 5, 6
         )
     record_attempt(ctx)  # 7.
     return result
@@ -231,7 +232,7 @@ def _gate(
     return email_lock if device is None else lockout.of_device(device)
 
 
-def _sign_in(
+def sign_in(
     user: User,
     state: lockout.Peek | lockout.LockState,
     ctx: AttemptContext,
@@ -306,7 +307,7 @@ def second_factor_login(
         step.remember, step.kind, device_cookie=device_cookie, second_factor_checked=True
     )
     device = devices.recognise(device_cookie, step.user.id)
-    result = _sign_in(step.user, state, ctx, how, device=device)
+    result = sign_in(step.user, state, ctx, how, device=device)
     record_attempt(ctx)
     if trust:
         result.trust_cookie = mfa.trust_browser(step.user, ctx.ip, ctx.user_agent)
@@ -337,7 +338,7 @@ def code_login(
     state, user = lockout.acquire(email)
     device = devices.recognise(device_cookie, user.id)
     how = SignInOptions(remember, kind, device_cookie=device_cookie)
-    result = _sign_in(user, state, ctx, how, device=device)
+    result = sign_in(user, state, ctx, how, device=device)
     record_attempt(ctx)
     return result
 

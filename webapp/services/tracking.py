@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -145,6 +145,7 @@ class RollupBatch:
 
     def __init__(self) -> None:
         self.shards = everyone_shards()
+        self.now = utcnow()
         # (key, bucket, shard) -> [successes, failures, newest success or None]
         self.stats: dict[tuple[int, datetime, int], list] = defaultdict(lambda: [0, 0, None])
         self.devices: dict[tuple, int] = defaultdict(int)
@@ -154,14 +155,21 @@ class RollupBatch:
         bucket = bucket_of(when)
         facets = ua_facets(user_agent or "")
         starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
-        everyone_shard = when.microsecond % self.shards
-        for key, shard in ((user_id or NO_ACCOUNT_KEY, 0), (EVERYONE_KEY, everyone_shard)):
-            cell = self.stats[(key, bucket, shard)]
+        spread = when.microsecond % self.shards
+        for key in (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY):
+            shared = key == EVERYONE_KEY
+            cell = self.stats[(key, bucket, self._shard(shared, spread, bucket, BUCKET))]
             cell[0 if success else 1] += 1
             if success and (cell[2] is None or when > cell[2]):
                 cell[2] = when
             for span, begins in starts:
+                shard = self._shard(shared, spread, begins, DEVICE_SPANS[span])
                 self.devices[(key, span, begins, *facets, shard)] += 1
+
+    def _shard(self, shared: bool, spread: int, begins: datetime, size: timedelta) -> int:
+        """Everyone's rows of a span still open are spread over the shards; a closed span's
+        go to shard 0, where fold_closed_shards puts them once it has closed."""
+        return spread if shared and begins + size > self.now else 0
 
     def write(self) -> None:
         """Upsert every increment (adds to existing rollup rows)."""
@@ -276,8 +284,71 @@ def count_attempt(ctx: AttemptContext) -> None:
     if ctx.reason in NOT_COUNTED:
         return
     batch = RollupBatch()
+    fold_closed_shards(batch.now)  # before this attempt's own rows: see fold_closed_shards
     batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent)
     batch.write()
+
+
+# Per database, the quarter this process last folded the shards before.
+_FOLDED: dict[str, datetime] = {}
+# How far back a fold looks: spans that closed while no attempt was recorded are folded too.
+FOLD_REACH = timedelta(days=2)
+
+
+def fold_closed_shards(now: datetime) -> None:
+    """Fold everyone's shard rows of spans that have closed into shard 0, once per quarter and
+    process, so reads meet several rows a bucket only in the spans still open.
+
+    The shard rows are read with a row lock and deleted by key, so a parallel fold waits and
+    then finds nothing left, and a late attempt's row that appears meanwhile is kept (reads
+    sum the shards anyway). It runs before the attempt writes its own rows: it then holds no
+    open span's row while it waits for a late attempt that may want one.
+    """
+    current, database = bucket_of(now), str(db.engine.url)
+    if everyone_shards() == 1 or _FOLDED.get(database, datetime.min) >= current:
+        return
+    _FOLDED[database] = current
+    for model, spans in ((LoginStat, {None: BUCKET}), (LoginDeviceStat, DEVICE_SPANS)):
+        table = model.__table__
+        keys = [c for c in table.primary_key.columns if c.name != "shard"]
+        values = [table.c[c] for c in COUNTERS[model] + NEWEST[model]]
+        for span, size in spans.items():
+            closed = floor_to(current, size)
+            where = [
+                table.c.user_key == EVERYONE_KEY,
+                table.c.shard > 0,
+                table.c.bucket_start >= closed - FOLD_REACH,
+                table.c.bucket_start < closed,
+            ]
+            if span is not None:
+                where.append(table.c.span == span)
+            rows = db.session.execute(
+                select(*keys, table.c.shard, *values).where(*where).with_for_update()
+            ).all()
+            if rows:
+                _fold(model, keys, rows)
+
+
+def _fold(model, keys, rows) -> None:
+    """Add the shard rows to shard 0 of their key and delete them."""
+    table = model.__table__
+    names = [c.name for c in keys]
+    counters, newest = COUNTERS[model], NEWEST[model]
+    merged: dict[tuple, dict] = {}
+    for row in rows:
+        values = dict(zip([*names, "shard", *counters, *newest], row, strict=True))
+        key = tuple(values[n] for n in names)
+        into = merged.setdefault(key, {**values, "shard": 0, **dict.fromkeys(counters, 0)})
+        for c in counters:
+            into[c] += values[c]
+        for c in newest:
+            into[c] = max((t for t in (into[c], values[c]) if t is not None), default=None)
+    db.session.execute(_upsert(model), list(merged.values()))
+    gone = [dict(zip([*names, "shard"], row[: len(names) + 1], strict=True)) for row in rows]
+    db.session.execute(
+        delete(table).where(*[table.c[n] == bindparam(f"k_{n}") for n in [*names, "shard"]]),
+        [{f"k_{n}": g[n] for n in g} for g in gone],
+    )
 
 
 def count_login(user: User, ip: str, when: datetime) -> None:
@@ -319,10 +390,13 @@ def rebuild_rollups() -> dict[str, int]:
 
 
 def _snapshot(model) -> dict[tuple, tuple]:
+    """Each rollup row's figures, everyone's shards of one span added up: where a count sits
+    among the shards (folded yet or not) is no change."""
     table = model.__table__
-    keys = [c for c in table.primary_key.columns]
-    values = [table.c[c] for c in COUNTERS[model] + NEWEST[model]]
-    rows = db.session.execute(select(*keys, *values)).all()
+    keys = [c for c in table.primary_key.columns if c.name != "shard"]
+    values = [func.sum(table.c[c]) for c in COUNTERS[model]]
+    values += [func.max(table.c[c]) for c in NEWEST[model]]
+    rows = db.session.execute(select(*keys, *values).group_by(*keys)).all()
     return {tuple(r[: len(keys)]): tuple(r[len(keys) :]) for r in rows}
 
 
