@@ -16,120 +16,41 @@ p50/p95 and rows lost side by side.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import redis
 import sqlalchemy as sa
 
+from bench.common import (
+    DOMAIN,
+    PASSWORD,
+    Node,
+    drop_database,
+    refuse_shared_stores,
+    request,
+    reset_stores,
+    seed,
+    shared_secrets,
+)
 from config import DevelopmentConfig
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import LoginAttempt, User, utcnow
-from webapp.services.passwords import hash_password
+from webapp.models import LoginAttempt, User
 from webapp.services.tracking import rebuild_rollups
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "load-test-password-0123"
-DOMAIN = "load.example.com"
 VICTIM = f"victim@{DOMAIN}"
 LIMIT_IP = "203.0.113.7"  # the address that checks the shared per-IP limit
 LOGIN_LIMIT = 10  # RATELIMIT_LOGIN per minute, the default
 THRESHOLD = 5  # LOCKOUT_THRESHOLD, the default
 # What one simulated client does next, with its weight.
 MIX = [("right", 30), ("wrong", 20), ("unknown", 15), ("victim", 10), ("read", 25)]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Node:
-    """One gunicorn instance, started and stopped by its PID."""
-
-    def __init__(self, name: str, env: dict[str, str], workers: int) -> None:
-        self.name = name
-        self.port = free_port()
-        self.env = env
-        self.workers = workers
-        self.process: subprocess.Popen | None = None
-
-    def start(self, log: Path) -> None:
-        """Start gunicorn (it is ready once /api/health/ answers, see wait)."""
-        command = [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--workers",
-            str(self.workers),
-            "--threads",
-            "2",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--timeout",
-            "60",
-            "--no-control-socket",  # its default path is one per machine, not per node
-            "wsgi:app",
-        ]
-        with open(log, "ab") as out:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
-
-    def wait(self, seconds: float = 60) -> None:
-        """Wait until the node answers its health check."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                if request(self.port, "GET", "/api/health/")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not start")
-
-    def stop(self) -> None:
-        """Stop gunicorn by its PID and wait for it."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
-def request(port: int, method: str, path: str, body=None, headers=None) -> tuple[int, dict]:
-    """One HTTP request on a fresh connection (no keep-alive: a connection the node closed
-    meanwhile would make a request fail that never reached it)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    payload = None if body is None else json.dumps(body)
-    sent = {"Content-Type": "application/json", "Connection": "close", **(headers or {})}
-    try:
-        conn.request(method, path, payload, sent)
-        response = conn.getresponse()
-        data = response.read()
-    finally:
-        conn.close()
-    try:
-        parsed = json.loads(data) if data else {}
-    except ValueError:
-        parsed = {}
-    return response.status, parsed
 
 
 @dataclass
@@ -205,41 +126,6 @@ def client_loop(ports, users, readers, deadline: float, tally: Tally, seed: int)
             tally.add(time.perf_counter() - begun, status, login=False)
 
 
-def reset_stores(server: str, database: str, redis_url: str) -> None:
-    """An empty database and an empty Redis db for a phase."""
-    engine = sa.create_engine(server)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{database}`"))
-        conn.execute(sa.text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4"))
-    engine.dispose()
-    redis.Redis.from_url(redis_url).flushdb()
-
-
-def seed(app, count: int) -> list[str]:
-    """Create the schema and `count` verified users (one argon2 hash, production cost)."""
-    with app.app_context():
-        db.create_all()
-        digest = hash_password(PASSWORD)
-        now = utcnow()
-        emails = [f"user{i:04d}@{DOMAIN}" for i in range(count)] + [VICTIM]
-        db.session.execute(
-            sa.insert(User),
-            [
-                {
-                    "username": email.split("@")[0],
-                    "email": email,
-                    "password_hash": digest,
-                    "role": "user",
-                    "email_verified_at": now,
-                    "registration_source": "bench",
-                }
-                for email in emails
-            ],
-        )
-        db.session.commit()
-    return emails[:-1]
-
-
 def run_phase(nodes: int, args, folder: Path, shared: dict[str, str]) -> dict:
     """Seed, start the nodes, drive them, stop them, and check the database."""
     url = f"{args.server}/{args.database}"
@@ -247,7 +133,7 @@ def run_phase(nodes: int, args, folder: Path, shared: dict[str, str]) -> dict:
     app = create_app(
         DevelopmentConfig, INSTANCE_PATH=str(folder / "seed"), SQLALCHEMY_DATABASE_URI=url
     )
-    users = seed(app, args.users)
+    users = seed(app, args.users, (VICTIM,))
     env = {
         **os.environ,
         "DOORMAN_ENV": "production",
@@ -371,25 +257,6 @@ def verify(app, sent: int) -> dict:
     }
 
 
-def shared_secrets(folder: Path) -> dict[str, str]:
-    """The secret key and the RSA key every node reads from a file."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    secret = folder / "secret_key"
-    secret.write_text(os.urandom(32).hex())
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = folder / "rsa_private.pem"
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return {"SECRET_KEY_FILE": str(secret), "RSA_PRIVATE_KEY_PATH": str(pem)}
-
-
 def main() -> None:
     """Run one node, then two, and print the figures side by side."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -401,17 +268,13 @@ def main() -> None:
     parser.add_argument("--database", default="doorman_load")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5")
     args = parser.parse_args()
-    if args.database == "test" or args.redis.rstrip("/").endswith("/15"):
-        raise SystemExit("the database `test` and Redis db 15 belong to CI")
+    refuse_shared_stores(args.database, args.redis)
     folder = Path(tempfile.mkdtemp(prefix="doorman-load-"))
     try:
         shared = shared_secrets(folder)
         results = [run_phase(n, args, folder, shared) for n in (1, 2)]
     finally:
-        engine = sa.create_engine(args.server)
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{args.database}`"))
-        engine.dispose()
+        drop_database(args.server, args.database)
         shutil.rmtree(folder, ignore_errors=True)
     report(results, args)
 

@@ -3,7 +3,7 @@
 Run: python -m bench.login_timing [--rounds N]. Uses the production hash parameters
 (argon2id m=19 MiB, t=2, p=1), a throwaway SQLite database, and no rate limits or lockout.
 Prints medians measured side by side (interleaved) in one run, and their ratios. The bare
-verify runs on the login's worker thread (see bench/argon2_baseline.py).
+verify runs on the same thread as the login's (see bench/argon2_baseline.py).
 """
 
 from __future__ import annotations

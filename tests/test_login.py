@@ -208,89 +208,66 @@ def test_a_wrong_password_after_a_right_one_keeps_the_first_session(client, user
     assert session.id == attempts(db)[0].session_id
 
 
-# The pipeline's timing: what is written while the password is checked, and when.
+# The pipeline's order: the hash is checked first, holding no lock; then one short transaction.
 
-CHECK_SECONDS = 0.3
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 @pytest.fixture
-def slow_checks(monkeypatch):
-    """Password checks that take 0.3 s, with fresh duration estimates; returns the moments
-    each check ended and each sign-in wrote its rollup rows."""
-    from webapp.services import auth, passwords
+def during_checks(app, monkeypatch):
+    """The SQL statements each request had run by the end of each password check (the check
+    is slowed down, so anything running beside it would have run by then)."""
+    from sqlalchemy import event
 
-    real_check, real_count = passwords._check, auth.count_attempt
-    moments = {"check_ended": [], "rollups_written": []}
+    from webapp.extensions import db as database
+    from webapp.services import passwords
+
+    ran, seen = [], []
+    real_check = passwords._check
 
     def slow_check(*args):
-        time.sleep(CHECK_SECONDS)
-        try:
-            return real_check(*args)
-        finally:
-            moments["check_ended"].append(time.perf_counter())
+        time.sleep(0.1)
+        seen.append(list(ran))
+        return real_check(*args)
 
-    def count_attempt(ctx):
-        moments["rollups_written"].append(time.perf_counter())
-        real_count(ctx)
+    def note(conn, cursor, statement, *args):
+        ran.append(statement.lstrip().upper())
 
+    with app.app_context():
+        engine = database.engine
+    event.listen(engine, "before_cursor_execute", note)
     monkeypatch.setattr(passwords, "_check", slow_check)
-    monkeypatch.setattr(passwords, "CHECKS", passwords.Recent())
-    monkeypatch.setattr(auth, "ROLLUP_WRITES", passwords.Recent())
-    monkeypatch.setattr(auth, "count_attempt", count_attempt)
-    return moments
+    yield ran, seen
+    event.remove(engine, "before_cursor_execute", note)
 
 
-def _rows_wait(monkeypatch, wait: bool) -> None:
-    from webapp.services import auth
-
-    monkeypatch.setattr(auth, "shared_rows_wait", lambda: wait)
-
-
-def test_a_single_write_lock_takes_the_rollups_while_the_password_is_checked(
-    client, user_factory, slow_checks, monkeypatch
+@pytest.mark.parametrize("case", ["right", "wrong", "unknown"])
+def test_no_lock_is_held_and_nothing_written_while_the_password_is_checked(
+    client, user_factory, during_checks, case
 ):
-    _rows_wait(monkeypatch, False)  # SQLite: one write lock, held from the first write anyway
+    from tests.api_helpers import api_login
+
+    ran, seen = during_checks
     user_factory(email="fay@example.com")
-    assert login(client, "fay@example.com").status_code == 302
-    [written], [ended] = slow_checks["rollups_written"], slow_checks["check_ended"]
-    assert written < ended
+    email = "nobody@example.com" if case == "unknown" else "fay@example.com"
+    ran.clear()
+    response = api_login(client, email, PASSWORD if case == "right" else "wrong-password")
+    assert response.status_code == (200 if case == "right" else 400)
+    [before_verdict] = seen
+    assert before_verdict  # the plain read of step 1
+    assert not [s for s in before_verdict if s.startswith(WRITES) or "FOR UPDATE" in s]
+    # ... and the locked read and the writes followed, once each (nothing undone and redone)
+    assert any(s.startswith("INSERT INTO LOGIN_ATTEMPTS") for s in ran)
+    assert sum(s.startswith("INSERT INTO LOGIN_ATTEMPTS") for s in ran) == 1
 
 
-def test_row_locks_take_the_shared_rollups_as_the_check_ends(
-    client, user_factory, slow_checks, monkeypatch, db
-):
-    from webapp.models import LoginStat
-    from webapp.services import auth
+def test_a_wrong_password_prepares_no_sign_in(client, user_factory, during_checks, db):
+    from tests.api_helpers import api_login
 
-    _rows_wait(monkeypatch, True)  # a server database: every sign-in shares everyone's rows
+    ran, _seen = during_checks
     user_factory(email="gil@example.com")
-    # Nothing known yet about how long checks and writes take: the rows wait for the verdict.
-    assert login(client, "gil@example.com").status_code == 302
-    assert slow_checks["rollups_written"][0] >= slow_checks["check_ended"][0]
-    # Now the check is known to take 0.3 s: the rows go in 0.1 s before it should end.
-    monkeypatch.setattr(auth, "_lead", lambda: 0.1)
-    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/dashboard/")})
-    began = time.perf_counter()
-    assert login(client, "gil@example.com").status_code == 302
-    written, ended = slow_checks["rollups_written"][1], slow_checks["check_ended"][1]
-    assert began + 0.1 < written < ended
-    # A wrong password undoes them with the rest of the sign-in, and counts one failure.
-    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/dashboard/")})
-    assert login(client, "gil@example.com", "wrong-password").status_code == 200
-    assert len(slow_checks["rollups_written"]) == 3  # the speculative write, rolled back
-    rows = db.session.execute(select(LoginStat.successes, LoginStat.failures)).all()
-    assert sum(r.successes for r in rows) == 4 and sum(r.failures for r in rows) == 2
-
-
-def test_recent_durations_median():
-    from webapp.services.passwords import Recent
-
-    recent = Recent(size=3)
-    assert recent.median() is None
-    for seconds in (5.0, 1.0, 3.0, 2.0):  # the first falls out
-        recent.add(seconds)
-    assert recent.median() == 2.0
-    recent = Recent()
-    recent.add(1.0)
-    recent.add(2.0)
-    assert recent.median() == 1.5
+    ran.clear()
+    assert api_login(client, "gil@example.com", "wrong-password").status_code == 400
+    assert not [s for s in ran if s.startswith("INSERT INTO USER_SESSIONS")]
+    assert not [s for s in ran if s.startswith("INSERT INTO TRUSTED_DEVICES")]
+    assert [a.reason for a in attempts(db)] == ["bad_credentials"]

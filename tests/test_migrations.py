@@ -218,3 +218,70 @@ def test_last_success_is_filled_from_the_attempts(tmp_path):
             ]
         finally:
             _restore_schema()
+
+
+def test_rollup_rows_keep_their_counts_in_shard_zero_and_shards_merge_back_down(tmp_path):
+    """Migration 0015 adds the shard to the rollups' keys: existing rows become shard 0, and a
+    downgrade folds the shards of a key and bucket back into one row."""
+    from datetime import datetime
+
+    from flask_migrate import upgrade as up
+
+    bucket, newer = datetime(2026, 3, 1, 10, 0), datetime(2026, 3, 1, 10, 7)
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        try:
+            _clear_schema()
+            up(revision="0014")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO login_stats (user_key, bucket_start, successes, failures, "
+                        "last_success_at) VALUES (-1, :b, 2, 1, :b), (7, :b, 2, 1, :b)"
+                    ),
+                    {"b": bucket},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO login_device_stats (user_key, span, bucket_start, browser, "
+                        "os, device_type, attempts) VALUES (-1, 'd', :b, 'Firefox', 'Linux', "
+                        "'desktop', 3)"
+                    ),
+                    {"b": bucket},
+                )
+            up(revision="0015")
+            with db.engine.begin() as conn:
+                stats = conn.execute(
+                    sa.text("SELECT user_key, shard, successes, failures FROM login_stats")
+                ).all()
+                assert sorted(stats) == [(-1, 0, 2, 1), (7, 0, 2, 1)]
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO login_stats (user_key, bucket_start, shard, successes, "
+                        "failures, last_success_at) VALUES (-1, :b, 5, 1, 4, :n)"
+                    ),
+                    {"b": bucket, "n": newer},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO login_device_stats (user_key, span, bucket_start, browser, "
+                        "os, device_type, shard, attempts) VALUES (-1, 'd', :b, 'Firefox', "
+                        "'Linux', 'desktop', 5, 5)"
+                    ),
+                    {"b": bucket},
+                )
+            downgrade(revision="0014")
+            with db.engine.begin() as conn:
+                stats = conn.execute(
+                    sa.text(
+                        "SELECT user_key, successes, failures, last_success_at FROM login_stats"
+                    )
+                ).all()
+                devices = conn.execute(
+                    sa.text("SELECT user_key, attempts FROM login_device_stats")
+                ).all()
+            merged = {k: (s, f, str(t)[:19]) for k, s, f, t in stats}
+            assert merged == {-1: (3, 5, str(newer)), 7: (2, 1, str(bucket))}
+            assert devices == [(-1, 8)]
+        finally:
+            _restore_schema()

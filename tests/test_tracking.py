@@ -122,3 +122,50 @@ def test_rollup_keeps_the_newest_success_through_upserts_moves_and_rebuilds(db, 
     db.session.commit()
     assert newest() == {alice: late, 0: early, -1: late}
     assert changes["stat_rows_added"] == 1 and changes["stat_rows_changed"] == 1
+
+
+def test_everyone_rows_are_sharded_folded_and_added_up(client, db, user_factory, monkeypatch):
+    """On a server database everyone's count for the open quarter goes to the shard its
+    attempt's microseconds pick (parallel sign-ins seldom share a row; SQLite, with one write
+    lock, keeps one shard). The first attempt of the next quarter folds the closed quarter's
+    shards into shard 0. The admin dashboard's totals add the shards up all along, and a
+    rebuild from the raw attempts finds nothing to change."""
+    from datetime import timedelta
+
+    from tests.analytics_data import add_attempts
+    from tests.api_helpers import bearer, tokens_for
+    from webapp.models.login_attempt import EVERYONE_SHARDS
+    from webapp.services import tracking
+    from webapp.services.tracking import bucket_of, rebuild_rollups
+
+    monkeypatch.setattr(tracking, "_FOLDED", {})
+    shards = 1 if db.engine.dialect.name == "sqlite" else EVERYONE_SHARDS
+    admin = user_factory(email="root@example.com", role="admin")
+    now = tracking.utcnow()
+    sent = 2 * EVERYONE_SHARDS
+    add_attempts([(admin.id, now.replace(microsecond=n), n % 3 == 0) for n in range(sent)])
+
+    def everyone(bucket):
+        return sorted(
+            db.session.execute(
+                select(LoginStat.shard, LoginStat.successes + LoginStat.failures).where(
+                    LoginStat.user_key == -1, LoginStat.bucket_start == bucket
+                )
+            ).all()
+        )
+
+    assert everyone(bucket_of(now)) == [(n, sent // shards) for n in range(shards)]
+    token = tokens_for(client, admin)["access"]  # one more attempt
+    body = client.get("/api/user/admin/dashboard/", headers=bearer(token)).json
+    assert body["total_logins"] == sent + 1
+    assert body["total_successful_logins"] == len(range(0, sent, 3)) + 1
+    later = now + timedelta(minutes=15)
+    monkeypatch.setattr(tracking, "utcnow", lambda: later)
+    tokens_for(client, admin)  # the first attempt of the next quarter folds the last one
+    db.session.expire_all()
+    assert everyone(bucket_of(now)) == [(0, sent + 2)]
+    body = client.get("/api/user/admin/dashboard/", headers=bearer(token)).json
+    assert body["total_logins"] == sent + 2
+    changes = rebuild_rollups()
+    assert changes["stat_rows_changed"] == changes["device_rows_changed"] == 0
+    assert changes["stat_rows_added"] == changes["stat_rows_removed"] == 0

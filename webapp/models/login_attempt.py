@@ -1,6 +1,6 @@
 """Login attempts, one row per interactive attempt, and their 15-minute rollup."""
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -36,28 +36,42 @@ class LoginAttempt(db.Model):
 
 
 # Rollup keys besides user ids: attempts on unknown emails, and everyone's attempts together
-# (so system-wide charts read one row per bucket, however many users there are).
+# (so system-wide charts read a few rows per bucket, however many users there are).
 NO_ACCOUNT_KEY = 0
 EVERYONE_KEY = -1
+# Every attempt counts for everyone, so on a server database everyone's row of the current
+# bucket would be written by every sign-in of the deployment, one after another under its row
+# lock. There it is split into this many shards (the last primary-key column; 0 for every
+# other key): an attempt adds to the shard its timestamp's microseconds pick, so parallel
+# sign-ins seldom meet on a row, and a rebuild from the raw attempts picks the same shards.
+# Reads sum over the key: at most this many rows per bucket. SQLite keeps shard 0 alone: its
+# one write lock serialises every write anyway, so shards would only cost reads.
+EVERYONE_SHARDS = 4
+
+
+def _shard():
+    return mapped_column(SmallInteger, primary_key=True, autoincrement=False, server_default="0")
 
 
 class LoginStat(db.Model):
-    """Successes and failures per (user key, UTC 15-minute bucket), and the bucket's newest
-    success: the last sign-in in any window is then read from the rollup alone."""
+    """Successes and failures per (user key, UTC 15-minute bucket, shard), and the bucket's
+    newest success: the last sign-in in any window is then read from the rollup alone."""
 
     __tablename__ = "login_stats"
     # Clustered by (user_key, bucket_start) on SQLite too, as InnoDB does: range reads stay local.
-    __table_args__ = {"sqlite_with_rowid": False}
+    # Inserts never ask for the key back (the shard's server default is no generated key).
+    __table_args__ = {"sqlite_with_rowid": False, "implicit_returning": False}
 
     user_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket_start = mapped_column(Timestamp, primary_key=True)
+    shard: Mapped[int] = _shard()
     successes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_success_at = mapped_column(Timestamp)
 
 
 class LoginDeviceStat(db.Model):
-    """Attempts per (user key, span, bucket, browser, OS, device type).
+    """Attempts per (user key, span, bucket, browser, OS, device type, shard).
 
     Each attempt is counted three times: in its UTC 15-minute bucket (span "q"), its UTC
     hour ("h") and its UTC day ("d"). A window reads whole days from the day rows, the whole
@@ -66,7 +80,7 @@ class LoginDeviceStat(db.Model):
     """
 
     __tablename__ = "login_device_stats"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = {"sqlite_with_rowid": False, "implicit_returning": False}
 
     user_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     span: Mapped[str] = mapped_column(String(1), primary_key=True)
@@ -74,6 +88,7 @@ class LoginDeviceStat(db.Model):
     browser: Mapped[str] = mapped_column(String(40), primary_key=True)
     os: Mapped[str] = mapped_column(String(40), primary_key=True)
     device_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    shard: Mapped[int] = _shard()
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 

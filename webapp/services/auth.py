@@ -1,13 +1,13 @@
 """The authentication pipeline and the account flows built on it.
 
-Every way in shares one pipeline: identify, check the lockout, verify the credential,
-check the account standing, open the session, and fill in the attempt outcome.
+Every way in shares one pipeline (DESIGN's seven steps): identify, refuse if locked, verify
+the credential, check the account standing, ask for a second factor, open the session, and
+record the attempt.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,23 +39,9 @@ from webapp.services import (
     tokens,
 )
 from webapp.services.mail import send_email
-from webapp.services.passwords import (
-    PendingCheck,
-    Recent,
-    hash_password,
-    password_problems,
-    verify_later,
-    verify_password,
-)
+from webapp.services.passwords import hash_password, password_problems, verify_password
 from webapp.services.sessions import open_session, revoke, revoke_all
-from webapp.services.tracking import (
-    AttemptContext,
-    count_attempt,
-    count_login,
-    insert_attempt,
-    record_attempt,
-    shared_rows_wait,
-)
+from webapp.services.tracking import AttemptContext, count_login, record_attempt
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 EMAIL_MAX = 254
@@ -132,68 +118,132 @@ def password_login(
     respond: Callable[[LoginResult], Any] | None = None,
     device_cookie: str | None = None,
 ) -> LoginResult:
-    """Run the pipeline for an email and password; the attempt row joins the same transaction.
+    """DESIGN's seven steps for an email and password; the attempt row joins the request's
+    transaction, which the caller commits whatever the outcome.
 
-    The hash is checked on a worker thread while the sign-in of an account in good standing
-    is prepared (its session row, counters, tokens and attempt row), so a right password
-    waits for argon2 and little else. Nothing commits unless the password was right: any
-    refusal rolls the request's transaction back, so callers must not have pending writes
-    of their own.
-    The request hook writes the attempt row instead if this transaction never commits.
-    `respond(result)` builds the caller's answer to a sign-in while the hash is checked; it
-    is thrown away if the password was wrong.
-    A client with a live device cookie for the account is judged by its own failures only
-    (OWASP device cookies); every other client shares the email's lockout.
+    Only a plain read runs before the hash is checked, and no lock is held while it is: then
+    one short transaction locks the email's lockout record, looks again and writes. A client
+    with a live device cookie for the account is judged by its own failures only (OWASP
+    device cookies); every other client shares the email's lockout.
     """
     how = SignInOptions(remember, kind, respond, device_cookie)
-    result = _password_pipeline(email, password, ctx, how)
-    if result.status != "ok":  # 7. record the attempt (a sign-in recorded it already)
-        record_attempt(ctx)
-        look_for_attacks(ctx)
+    claim = identify(email, ctx, device_cookie)  # 1. (the rate limits ran before the view)
+    result = refuse_if_locked(claim, ctx)  # 2. a locked attempt costs no hash
+    if result is None:
+        verdict = check_password(claim, password)  # 3. holding no lock
+        lock_and_look_again(claim)  # 2 again: parallel attempts may have changed the lockout
+        result = (
+            refuse_if_locked(claim, ctx)
+            or refuse_wrong_password(claim, verdict, ctx)
+            or refuse_standing(claim, ctx)  # 4.
+            or sign_in(claim.user, claim.lock, ctx, how, claim.device, verdict.new_hash)  # 5, 6
+        )
+    record_attempt(ctx)  # 7.
+    look_at(result, ctx, claim.device)
     return result
 
 
-def look_for_attacks(ctx: AttemptContext) -> None:
-    """After a recorded failure: password spraying, credential stuffing, a failure surge."""
-    signals.check_failure(ctx)
+def look_at(result: LoginResult, ctx: AttemptContext, device: TrustedDevice | None) -> None:
+    """After step 7, what the attempt tells: a new device, network or country alerts the
+    owner of a sign-in, and an unusual hour or impossible travel is a security event; a
+    failure may be password spraying, credential stuffing or part of a surge."""
+    if result.status == "ok":
+        alerts.notice_new_sign_in(result.user, ctx, has_device_cookie=device is not None)
+        signals.check_sign_in(result.user, ctx)
+    else:
+        signals.check_failure(ctx)
 
 
-def look_for_new_sign_in(user: User, ctx: AttemptContext, device: TrustedDevice | None) -> None:
-    """After a successful sign-in: a new device, network or country alerts the owner; an
-    unusual hour or impossible travel is a security event."""
-    alerts.notice_new_sign_in(user, ctx, has_device_cookie=device is not None)
-    signals.check_sign_in(user, ctx)
+@dataclass
+class Claim:
+    """Who an attempt claims to be, and what judges it: the hash checked, the lockout that
+    applies (a trusted device's own, or else the email's) and, once locked, the account."""
+
+    email: str
+    user_id: int | None
+    password_hash: str | None
+    lock: lockout.Peek | lockout.LockState
+    device: TrustedDevice | None = None
+    user: User | None = None
 
 
-def _password_pipeline(
-    email: str, password: str, ctx: AttemptContext, how: SignInOptions
-) -> LoginResult:
+@dataclass(frozen=True)
+class Verdict:
+    """A checked password: right or not, and a new hash when the parameters changed."""
+
+    ok: bool
+    new_hash: str | None = None
+
+
+def identify(email: str, ctx: AttemptContext, device_cookie: str | None) -> Claim:
+    """Step 1: the account's id and hash, the email's lock and the client's trusted device,
+    in plain reads (no lock, no write)."""
     email = normalise_email(email)
     ctx.email = email
-    # 1. identify: the account, its lockout record and the client's trusted device, unlocked
-    first = lockout.peek(email)
-    ctx.user_id = first.user_id
-    device = devices.recognise(how.device_cookie, first.user_id)
-    if locked := _refuse_if_locked(_gate(device, first), ctx):  # (rate limits ran before)
-        return locked
-    checked = first.password_hash
-    verdict = verify_later(checked, password)  # 2. on a worker thread
-    # 3. meanwhile, lock the lockout record: attempts on one email run one after another
-    state, user = lockout.acquire(email)
-    device = devices.reread(device)
-    gate = _gate(device, state)
-    if locked := _refuse_if_locked(gate, ctx, user):  # by a parallel attempt meanwhile
-        return locked
-    if user is not None and user.password_hash == checked and user.is_active and user.is_verified:
-        signed_in = _sign_in(user, gate, ctx, how, verdict, device)  # 4-7 meanwhile
-        ok, needs_rehash = verdict.result()
-        if ok:
-            if needs_rehash:
-                user.password_hash = hash_password(password)
-            return signed_in
-    else:
-        ok = verdict.result()[0]
-    return _refuse(email, ok, checked, ctx, how, device)
+    found = lockout.peek(email)
+    ctx.user_id = found.user_id
+    device = devices.recognise(device_cookie, found.user_id)
+    return Claim(email, found.user_id, found.password_hash, _gate(device, found), device)
+
+
+def refuse_if_locked(claim: Claim, ctx: AttemptContext) -> LoginResult | None:
+    """Step 2: a locked claim is refused (and recorded as such), nothing else happens."""
+    return _locked(claim.lock, ctx, claim.user)
+
+
+def _locked(
+    lock: lockout.Peek | lockout.LockState, ctx: AttemptContext, user: User | None = None
+) -> LoginResult | None:
+    wait = lock.retry_after(utcnow())
+    if not wait:
+        return None
+    ctx.finish("locked", user=user)
+    return LoginResult("locked", user, retry_after=wait)
+
+
+def check_password(claim: Claim, password: str) -> Verdict:
+    """Step 3: argon2 on the hash step 1 read (a dummy one for an unknown email, so both cost
+    the same); a right password under old parameters gets its new hash here, still unlocked."""
+    ok, needs_rehash = verify_password(claim.password_hash, password)
+    return Verdict(ok, hash_password(password) if ok and needs_rehash else None)
+
+
+def lock_and_look_again(claim: Claim) -> None:
+    """Row-lock the email's lockout record, which starts the write transaction (on SQLite,
+    the database write lock), and re-read the account and the trusted device under it:
+    attempts on one email are judged one after another on fresh rows."""
+    state, claim.user = lockout.acquire(claim.email)
+    claim.device = devices.reread(claim.device)
+    claim.lock = _gate(claim.device, state)
+
+
+def refuse_wrong_password(
+    claim: Claim, verdict: Verdict, ctx: AttemptContext
+) -> LoginResult | None:
+    """Step 3's refusal: a wrong password, an unknown email, or a password changed while it
+    was checked counts one failure against the lock that judges the claim."""
+    user = claim.user
+    if verdict.ok and user is not None and user.password_hash == claim.password_hash:
+        return None
+    locked_for = lockout.register_failure(claim.lock, utcnow())
+    if locked_for and claim.device is not None:
+        _announce_device_lockout(claim.email, claim.device, ctx.ip, locked_for)
+    elif locked_for:
+        _announce_lockout(claim.email, user, ctx.ip, locked_for)
+    ctx.finish("unknown_user" if user is None else "bad_credentials", user=user)
+    return LoginResult("invalid")
+
+
+def refuse_standing(claim: Claim, ctx: AttemptContext) -> LoginResult | None:
+    """Step 4: the account must be active and its email verified."""
+    user = claim.user
+    if not user.is_active:
+        ctx.finish("inactive", user=user)
+        return LoginResult("invalid")
+    if not user.is_verified:
+        ctx.finish("unverified", user=user)
+        return LoginResult("unverified", user)
+    return None
 
 
 def _gate(
@@ -204,49 +254,22 @@ def _gate(
     return email_lock if device is None else lockout.of_device(device)
 
 
-def _refuse_if_locked(
-    lock: lockout.Peek | lockout.LockState, ctx: AttemptContext, user: User | None = None
-) -> LoginResult | None:
-    wait = lock.retry_after(utcnow())
-    if not wait:
-        return None
-    ctx.finish("locked", user=user)
-    return LoginResult("locked", user, retry_after=wait)
-
-
-# How long a sign-in's rollup upserts take lately. They start one and a half times that long
-# before the check should end. bench/rollup_lead.py on MariaDB: a sign-in then takes 4.1-4.5 ms
-# beyond argon2 instead of 5.5-6.1 ms, and holds everyone's rows for 3.0-3.4 ms instead of
-# 2.2-2.5 ms (medians).
-ROLLUP_WRITES = Recent()
-
-
-def _lead() -> float | None:
-    typical = ROLLUP_WRITES.median()
-    return None if typical is None else 1.5 * typical
-
-
-def _sign_in(
+def sign_in(
     user: User,
-    state: lockout.LockState,
+    state: lockout.Peek | lockout.LockState,
     ctx: AttemptContext,
     how: SignInOptions,
-    verdict: PendingCheck | None = None,
     device: TrustedDevice | None = None,
+    new_hash: str | None = None,
 ) -> LoginResult:
-    """Clear the lockout (a trusted device's own, else the email's), open the session with its
-    tokens, trust the device, count the login, record the attempt and build the answer, while
-    the hash is checked (the verdict), or after it.
-
-    The rows of this account go in at once: nobody waits on them. Everyone's rollup rows are
-    shared by every sign-in. Where rows are locked one by one, they go in as the check is
-    about to end: their locks are held not much longer than if they waited for the verdict,
-    and the verdict finds nothing left to write. SQLite's single write lock is held from the
-    first write to the commit anyway.
-    """
-    # 5. a right password for an account with a second factor ends in an mfa_token, not a session
+    """Steps 5 and 6: ask for a second factor if one is due; else clear the lockout (a trusted
+    device's own, else the email's), open the session with its tokens, trust the device,
+    count the login and build the caller's answer (before the commit expires the user).
+    The caller records the attempt (step 7)."""
     if not how.second_factor_checked and mfa.second_factor_due(user, ctx.trusted_browser):
         return _ask_for_second_factor(user, ctx, how)
+    if new_hash is not None:
+        user.password_hash = new_hash
     lockout.clear(state, forget_level=True)
     session = open_session(user, ctx.ip, ctx.user_agent, remember=how.remember, kind=how.kind)
     cookie = devices.signed_in(user, device, how.device_cookie, ctx.ip, session.device)
@@ -254,18 +277,11 @@ def _sign_in(
     db.session.flush()
     ctx.session_id = session.id
     ctx.finish("ok", user=user, success=True)
-    insert_attempt(ctx)
-    look_for_new_sign_in(user, ctx, device)
     result = LoginResult(
         "ok", user, session, tokens=api_tokens.issue_pair(session), device_cookie=cookie
     )
     if how.respond is not None:
         result.response = how.respond(result)
-    if verdict is not None and shared_rows_wait():
-        verdict.wait_until_left(_lead())
-    begun = time.perf_counter()
-    count_attempt(ctx)
-    ROLLUP_WRITES.add(time.perf_counter() - begun)
     return result
 
 
@@ -295,7 +311,7 @@ def second_factor_login(
     owner = mfa.challenge_owner(raw_token)
     # The email's lockout record first, as the password step takes it: one lock order.
     state, user = lockout.acquire(owner.email) if owner else (lockout.LockState(None), None)
-    if locked := _refuse_if_locked(state, ctx, user):
+    if locked := _locked(state, ctx, user):
         record_attempt(ctx)
         return locked
     step = mfa.verify_second_factor(raw_token, method, code, ctx)
@@ -313,7 +329,9 @@ def second_factor_login(
         step.remember, step.kind, device_cookie=device_cookie, second_factor_checked=True
     )
     device = devices.recognise(device_cookie, step.user.id)
-    result = _sign_in(step.user, state, ctx, how, device=device)
+    result = sign_in(step.user, state, ctx, how, device=device)
+    record_attempt(ctx)
+    look_at(result, ctx, device)
     if trust:
         result.trust_cookie = mfa.trust_browser(step.user, ctx.ip, ctx.user_agent)
     return result
@@ -343,51 +361,15 @@ def code_login(
     state, user = lockout.acquire(email)
     device = devices.recognise(device_cookie, user.id)
     how = SignInOptions(remember, kind, device_cookie=device_cookie)
-    result = _sign_in(user, state, ctx, how, device=device)
-    if result.status != "ok":
-        record_attempt(ctx)
+    result = sign_in(user, state, ctx, how, device=device)
+    record_attempt(ctx)
+    look_at(result, ctx, device)
     return result
 
 
 def request_login_code(email: str) -> None:
     """Mail a passwordless sign-in code; the same answer and work for every email."""
     mfa.request_login_code(find_user_by_email(email))
-
-
-def _refuse(
-    email: str,
-    ok: bool,
-    checked: str | None,
-    ctx: AttemptContext,
-    how: SignInOptions,
-    device: TrustedDevice | None = None,
-) -> LoginResult:
-    """Everything but a sign-in: undo what was prepared, lock the lockout record again and
-    decide on fresh rows. Every refusal takes this path, whatever its reason, so a wrong
-    password costs the same as an unknown email. A trusted device's failures lock it alone."""
-    db.session.rollback()
-    ctx.session_id = None
-    state, user = lockout.acquire(email)
-    device = devices.reread(device)
-    gate = _gate(device, state)
-    if locked := _refuse_if_locked(gate, ctx, user):
-        return locked
-    if not ok or user is None or user.password_hash != checked:  # (changed meanwhile)
-        locked_for = lockout.register_failure(gate, utcnow())
-        if locked_for and device is not None:
-            _announce_device_lockout(email, device, ctx.ip, locked_for)
-        elif locked_for:
-            _announce_lockout(email, user, ctx.ip, locked_for)
-        ctx.finish("unknown_user" if user is None else "bad_credentials", user=user)
-        return LoginResult("invalid")
-    if not user.is_active:
-        ctx.finish("inactive", user=user)
-        return LoginResult("invalid")
-    if not user.is_verified:
-        ctx.finish("unverified", user=user)
-        return LoginResult("unverified", user)
-    # The account was activated or verified while its password was checked.
-    return _sign_in(user, gate, ctx, how, device=device)
 
 
 def _announce_lockout(email: str, user: User | None, ip: str, seconds: int) -> None:

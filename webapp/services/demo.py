@@ -140,7 +140,7 @@ def _seed_attempts(people, admin, days, attempts, now, rng, progress) -> int:
             batch.clear()
 
     zones = {tz: ZoneInfo(tz or "UTC") for tz in set(p.timezone for p in people)}
-    for _ in range(attempts):
+    for n in range(attempts):
         person = people[rng.randrange(len(people))]
         zone = zones[person.timezone]
         local_day = (now - timedelta(days=rng.randrange(max(days, 1)))).astimezone(zone).date()
@@ -152,6 +152,7 @@ def _seed_attempts(people, admin, days, attempts, now, rng, progress) -> int:
             hour,
             rng.randrange(60),
             rng.randrange(60),
+            n * 7919 % 1_000_000,  # real attempts spread over everyone's rollup shards too
             tzinfo=zone,
         )
         when = local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)

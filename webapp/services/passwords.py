@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
-import statistics
-import threading
-import time
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
@@ -50,77 +43,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> tuple[bool, bool]:
     """Check a password; returns (ok, needs_rehash). A missing hash costs one dummy verify."""
-    return _verify(*_hashing(), password_hash, password)
-
-
-class Recent:
-    """The median of the last few durations of something, in seconds (process-local)."""
-
-    def __init__(self, size: int = 15) -> None:
-        self._values: deque[float] = deque(maxlen=size)
-
-    def add(self, seconds: float) -> None:
-        """Remember one duration."""
-        self._values.append(seconds)
-
-    def median(self) -> float | None:
-        """The median, or None before the first one."""
-        values = list(self._values)  # a copy taken under the GIL: other threads add
-        return statistics.median(values) if values else None
-
-
-CHECKS = Recent()  # how long argon2 checks take in this process
-
-
-@dataclass
-class PendingCheck:
-    """A password check running on a worker thread."""
-
-    future: Future[tuple[bool, bool]]
-    started_at: float  # time.perf_counter() as argon2 began
-
-    def result(self) -> tuple[bool, bool]:
-        """(ok, needs_rehash), once the check ends."""
-        return self.future.result()
-
-    def wait_until_left(self, seconds: float | None) -> None:
-        """Block until about `seconds` of the check are left, judged by the recent checks,
-        or until it ends; to its end when either duration is not known yet."""
-        typical = CHECKS.median()
-        if seconds is None or typical is None:
-            wait([self.future])
-            return
-        left = self.started_at + typical - seconds - time.perf_counter()
-        if left > 0:
-            wait([self.future], timeout=left)
-
-
-def verify_later(password_hash: str | None, password: str) -> PendingCheck:
-    """verify_password on a worker thread. argon2 releases the GIL, so the caller can prepare
-    what a right password needs while the hash is checked."""
-    ph, dummy = _hashing()
-    started = threading.Event()
-    future = _pool().submit(_verify, ph, dummy, password_hash, password, started)
-    # Hand over the GIL until the worker is inside argon2, or it may not start before the
-    # caller blocks: Python would let the caller run on for a whole switch interval.
-    started.wait()
-    return PendingCheck(future, time.perf_counter())
-
-
-def _verify(
-    ph: PasswordHasher,
-    dummy: str,
-    password_hash: str | None,
-    password: str,
-    started: threading.Event | None = None,
-) -> tuple[bool, bool]:
-    if started is not None:
-        started.set()
-    begun = time.perf_counter()
-    try:
-        return _check(ph, dummy, password_hash, password)
-    finally:
-        CHECKS.add(time.perf_counter() - begun)
+    return _check(*_hashing(), password_hash, password)
 
 
 def _check(
@@ -135,21 +58,6 @@ def _check(
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False, False
     return True, ph.check_needs_rehash(password_hash)
-
-
-_POOL: list[ThreadPoolExecutor] = []
-
-
-def _pool() -> ThreadPoolExecutor:
-    """One pool per process, made on first use (after a server forks its workers)."""
-    if not _POOL:
-        _POOL.append(
-            ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="argon2")
-        )
-    return _POOL[0]
-
-
-os.register_at_fork(after_in_child=_POOL.clear)
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -21,7 +21,12 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.models.login_attempt import BUCKET_SECONDS, EVERYONE_KEY, NO_ACCOUNT_KEY
+from webapp.models.login_attempt import (
+    BUCKET_SECONDS,
+    EVERYONE_KEY,
+    EVERYONE_SHARDS,
+    NO_ACCOUNT_KEY,
+)
 from webapp.services import geo
 
 EMAIL_MAX = 254
@@ -143,16 +148,24 @@ def bucket_of(moment: datetime) -> datetime:
     return floor_to(moment, BUCKET)
 
 
+def everyone_shards() -> int:
+    """How many shards everyone's rollup rows have on this database (see EVERYONE_SHARDS)."""
+    return 1 if db.session.get_bind().dialect.name == "sqlite" else EVERYONE_SHARDS
+
+
 class RollupBatch:
     """Rollup increments for many attempts, written with a few upserts.
 
-    Every attempt counts for its user (or the no-account key) and for everyone; a failure
-    also counts for its IP address and the email tried.
+    Every attempt counts for its user (or the no-account key) and for everyone, in the shard
+    of everyone's rows its moment picks (always 0 on SQLite); a failure also counts for its IP
+    address and the email tried.
     """
 
     def __init__(self) -> None:
-        # (key, bucket) -> [successes, failures, newest success or None]
-        self.stats: dict[tuple[int, datetime], list] = defaultdict(lambda: [0, 0, None])
+        self.shards = everyone_shards()
+        self.now = utcnow()
+        # (key, bucket, shard) -> [successes, failures, newest success or None]
+        self.stats: dict[tuple[int, datetime, int], list] = defaultdict(lambda: [0, 0, None])
         self.devices: dict[tuple, int] = defaultdict(int)
         self.failures: dict[tuple, int] = defaultdict(int)  # (kind, span, bucket, value)
         self.countries = geo.new_cells()
@@ -180,13 +193,21 @@ class RollupBatch:
         starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
         if not success:
             self.count_failure(bucket, ip=ip, email=email)
+        spread = when.microsecond % self.shards
         for key in (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY):
-            cell = self.stats[(key, bucket)]
+            shared = key == EVERYONE_KEY
+            cell = self.stats[(key, bucket, self._shard(shared, spread, bucket, BUCKET))]
             cell[0 if success else 1] += 1
             if success and (cell[2] is None or when > cell[2]):
                 cell[2] = when
             for span, begins in starts:
-                self.devices[(key, span, begins, *facets)] += 1
+                shard = self._shard(shared, spread, begins, DEVICE_SPANS[span])
+                self.devices[(key, span, begins, *facets, shard)] += 1
+
+    def _shard(self, shared: bool, spread: int, begins: datetime, size: timedelta) -> int:
+        """Everyone's rows of a span still open are spread over the shards; a closed span's
+        go to shard 0, where fold_closed_shards puts them once it has closed."""
+        return spread if shared and begins + size > self.now else 0
 
     def count_failure(self, bucket: datetime, *, ip: str, email: str, step: int = 1) -> None:
         """Count a failure for its IP and email in every span (step -1 takes one back)."""
@@ -202,6 +223,7 @@ class RollupBatch:
             {
                 "user_key": k[0],
                 "bucket_start": k[1],
+                "shard": k[2],
                 "successes": v[0],
                 "failures": v[1],
                 "last_success_at": v[2],
@@ -216,13 +238,13 @@ class RollupBatch:
                 "browser": k[3],
                 "os": k[4],
                 "device_type": k[5],
+                "shard": k[6],
                 "attempts": n,
             }
             for k, n in self.devices.items()
         ]
         for i in range(0, len(stats), CHUNK):
             db.session.execute(_upsert(LoginStat), stats[i : i + CHUNK])
-        countries = geo.rows_of(self.countries)
         for i in range(0, len(devices), CHUNK):
             db.session.execute(_upsert(LoginDeviceStat), devices[i : i + CHUNK])
         failures = [
@@ -231,6 +253,7 @@ class RollupBatch:
         ]
         for i in range(0, len(failures), CHUNK):
             db.session.execute(_upsert(LoginFailureStat), failures[i : i + CHUNK])
+        countries = geo.rows_of(self.countries)
         for i in range(0, len(countries), CHUNK):
             db.session.execute(_upsert(LoginCountryStat), countries[i : i + CHUNK])
         self.stats.clear()
@@ -325,23 +348,75 @@ NOT_COUNTED = ("mfa_required",)
 
 
 def count_attempt(ctx: AttemptContext) -> None:
-    """Add the attempt's rollup increments (everyone's rows are shared: write those last)."""
+    """Add the attempt's rollup increments."""
     if ctx.reason in NOT_COUNTED:
         return
     batch = RollupBatch()
+    fold_closed_shards(batch.now)  # before this attempt's own rows: see fold_closed_shards
     batch.add(ctx.user_id, ctx.started_at, ctx.success, ctx.user_agent, ip=ctx.ip, email=ctx.email)
     batch.write()
 
 
-def shared_rows_wait() -> bool:
-    """Whether a sign-in's rollup rows wait for the end of its password check.
+# Per database, the quarter this process last folded the shards before.
+_FOLDED: dict[str, datetime] = {}
+# How far back a fold looks: spans that closed while no attempt was recorded are folded too.
+FOLD_REACH = timedelta(days=2)
 
-    A server database locks rows one by one, and every sign-in shares everyone's rows:
-    holding them while argon2 runs would queue all sign-ins behind one another. SQLite has
-    one write lock for the whole database, which a sign-in holds from its first write to its
-    commit anyway.
+
+def fold_closed_shards(now: datetime) -> None:
+    """Fold everyone's shard rows of spans that have closed into shard 0, once per quarter and
+    process, so reads meet several rows a bucket only in the spans still open.
+
+    The shard rows are read with a row lock and deleted by key, so a parallel fold waits and
+    then finds nothing left, and a late attempt's row that appears meanwhile is kept (reads
+    sum the shards anyway). It runs before the attempt writes its own rows: it then holds no
+    open span's row while it waits for a late attempt that may want one.
     """
-    return db.session.get_bind().dialect.name != "sqlite"
+    current, database = bucket_of(now), str(db.engine.url)
+    if everyone_shards() == 1 or _FOLDED.get(database, datetime.min) >= current:
+        return
+    _FOLDED[database] = current
+    for model, spans in ((LoginStat, {None: BUCKET}), (LoginDeviceStat, DEVICE_SPANS)):
+        table = model.__table__
+        keys = [c for c in table.primary_key.columns if c.name != "shard"]
+        values = [table.c[c] for c in COUNTERS[model] + NEWEST[model]]
+        for span, size in spans.items():
+            closed = floor_to(current, size)
+            where = [
+                table.c.user_key == EVERYONE_KEY,
+                table.c.shard > 0,
+                table.c.bucket_start >= closed - FOLD_REACH,
+                table.c.bucket_start < closed,
+            ]
+            if span is not None:
+                where.append(table.c.span == span)
+            rows = db.session.execute(
+                select(*keys, table.c.shard, *values).where(*where).with_for_update()
+            ).all()
+            if rows:
+                _fold(model, keys, rows)
+
+
+def _fold(model, keys, rows) -> None:
+    """Add the shard rows to shard 0 of their key and delete them."""
+    table = model.__table__
+    names = [c.name for c in keys]
+    counters, newest = COUNTERS[model], NEWEST[model]
+    merged: dict[tuple, dict] = {}
+    for row in rows:
+        values = dict(zip([*names, "shard", *counters, *newest], row, strict=True))
+        key = tuple(values[n] for n in names)
+        into = merged.setdefault(key, {**values, "shard": 0, **dict.fromkeys(counters, 0)})
+        for c in counters:
+            into[c] += values[c]
+        for c in newest:
+            into[c] = max((t for t in (into[c], values[c]) if t is not None), default=None)
+    db.session.execute(_upsert(model), list(merged.values()))
+    gone = [dict(zip([*names, "shard"], row[: len(names) + 1], strict=True)) for row in rows]
+    db.session.execute(
+        delete(table).where(*[table.c[n] == bindparam(f"k_{n}") for n in [*names, "shard"]]),
+        [{f"k_{n}": g[n] for n in g} for g in gone],
+    )
 
 
 def count_login(user: User, ip: str, when: datetime) -> None:
@@ -389,10 +464,13 @@ def rebuild_rollups() -> dict[str, int]:
 
 
 def _snapshot(model) -> dict[tuple, tuple]:
+    """Each rollup row's figures, everyone's shards of one span added up: where a count sits
+    among the shards (folded yet or not) is no change."""
     table = model.__table__
-    keys = [c for c in table.primary_key.columns]
-    values = [table.c[c] for c in COUNTERS[model] + NEWEST[model]]
-    rows = db.session.execute(select(*keys, *values)).all()
+    keys = [c for c in table.primary_key.columns if c.name != "shard"]
+    values = [func.sum(table.c[c]) for c in COUNTERS[model]]
+    values += [func.max(table.c[c]) for c in NEWEST[model]]
+    rows = db.session.execute(select(*keys, *values).group_by(*keys)).all()
     return {tuple(r[: len(keys)]): tuple(r[len(keys) :]) for r in rows}
 
 

@@ -1,0 +1,301 @@
+"""Sign-in throughput against the hash limit: gunicorn, wrk, and bare argon2 on every core.
+
+Run: python -m bench.throughput [--backend sqlite|mysql] [--workers 2] [--seconds 20]
+     [--flood 20] [--redis redis://127.0.0.1:6379/9]
+
+Starts gunicorn (sync workers) on a fresh database (a SQLite file, or a MariaDB database of
+its own, created and dropped here) with N users at the production argon2 cost, and drives
+right-password API sign-ins on distinct accounts at a concurrency of twice the workers with
+wrk (Debian package `wrk`; this script installs nothing). In the same run it measures what
+bare argon2 verifies reach on all cores at once: the hash limit. It prints sign-ins/s, their
+share of that limit, the CPU per sign-in split into hash, worker and database (from the /proc
+times of the gunicorn workers and of mariadbd; with SQLite the database runs inside the
+workers), p50/p95/p99 and rows lost. With --flood F, a second pass adds F times as many
+refused attempts (locked accounts, rate-limited addresses) beside the sign-ins.
+The rate limits live in a Redis db of the benchmark's own (flushed first). The MariaDB server
+is shared: its CPU includes whatever else runs on it meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import redis
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from bench.common import (
+    DOMAIN,
+    PASSWORD,
+    ROOT,
+    Node,
+    drop_database,
+    fresh_database,
+    refuse_shared_stores,
+    seed,
+    shared_secrets,
+)
+from config import Config, DevelopmentConfig
+from webapp import create_app
+from webapp.extensions import db
+from webapp.models import LoginAttempt, LoginLockout, utcnow
+
+SCRIPT = ROOT / "bench" / "signin.lua"
+LOCKED = 50  # accounts locked for the flood, after the sign-in accounts
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    """Measure one pass (two with --flood) and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=("sqlite", "mysql"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--warmup", type=float, default=4)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--flood", type=float, default=0, help="refused attempts per sign-in")
+    parser.add_argument("--server", default="mysql+pymysql://root@127.0.0.1:3306")
+    parser.add_argument("--database", default="doorman_tp")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/9", help="a Redis db of its own")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: install it first (apt-get install -y wrk)")
+    refuse_shared_stores(args.database, args.redis)
+    redis.Redis.from_url(args.redis).flushdb()  # the rate limits start afresh
+    folder = Path(tempfile.mkdtemp(prefix="doorman-throughput-"))
+    if args.backend == "mysql":
+        url = f"{args.server}/{args.database}"
+        fresh_database(args.server, args.database)
+    else:
+        url = f"sqlite:///{folder / 'doorman.db'}"
+    node = None
+    try:
+        app = create_app(
+            DevelopmentConfig, INSTANCE_PATH=str(folder / "seed"), SQLALCHEMY_DATABASE_URI=url
+        )
+        locked = [f"user{args.users + i:04d}@{DOMAIN}" for i in range(LOCKED)]
+        seed(app, args.users, tuple(locked))
+        lock(app, locked)
+        env = {
+            **os.environ,
+            "DOORMAN_ENV": "production",
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(folder / "node"),
+            "RATELIMIT_STORAGE_URI": args.redis,
+            "TRUSTED_PROXY_COUNT": "1",
+            "SESSION_COOKIE_SECURE": "0",
+            "MAIL_BACKEND": "console",
+            "MAIL_ECHO": "0",
+            **shared_secrets(folder),
+        }
+        node = Node("node", env, args.workers, threads=1)
+        node.start(folder / "gunicorn.log")
+        node.wait()
+        drive(node, args, args.warmup)  # imports, pools, caches
+        passes = [measure(app, node, args)]
+        if args.flood:
+            passes.append(measure(app, node, args, passes[0]["sign-ins/s"]))
+    finally:
+        if node is not None:
+            node.stop()
+        if args.backend == "mysql":
+            drop_database(args.server, args.database)
+        shutil.rmtree(folder, ignore_errors=True)
+    report(args, passes)
+
+
+def lock(app, emails: list[str]) -> None:
+    """Lock the flood's accounts for a day."""
+    with app.app_context():
+        until = utcnow() + timedelta(days=1)
+        db.session.execute(
+            sa.insert(LoginLockout),
+            [
+                {
+                    "email": e,
+                    "failures": 0,
+                    "level": 1,
+                    "locked_until": until,
+                    "last_locked_at": until,
+                }
+                for e in emails
+            ],
+        )
+        db.session.commit()
+        db.engine.dispose()
+
+
+def _verifies(seconds: float) -> tuple[int, float]:
+    ph = PasswordHasher(
+        time_cost=Config.ARGON2_TIME_COST,
+        memory_cost=Config.ARGON2_MEMORY_COST,
+        parallelism=Config.ARGON2_PARALLELISM,
+    )
+    stored = ph.hash(PASSWORD)
+    ph.verify(stored, PASSWORD)  # the first one allocates
+    done, cpu, deadline = 0, time.process_time(), time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ph.verify(stored, PASSWORD)
+        done += 1
+    return done, time.process_time() - cpu
+
+
+def hash_limit(seconds: float = 3) -> tuple[float, float]:
+    """CPU ms of one verify, and the verifies a second that all cores reach at once."""
+    cores = os.cpu_count() or 1
+    with multiprocessing.get_context("fork").Pool(cores) as pool:
+        results = pool.map(_verifies, [seconds] * cores)
+    done = sum(n for n, _ in results)
+    return 1000 * sum(cpu for _, cpu in results) / done, done / seconds
+
+
+def drive(node: Node, args, seconds: float, flood_rate: float = 0) -> tuple[dict, dict | None]:
+    """Sign-ins at 2x the workers (and the refused flood at flood_rate a second) for a while."""
+    concurrency = 2 * args.workers
+    legit = _wrk(node, "right", 0, args.users, concurrency, seconds, 0)
+    flood = None
+    if flood_rate:
+        connections = 10 * concurrency  # enough that the flood is not held back by its own wait
+        pause = max(0, round(1000 * connections / flood_rate))
+        flood = _wrk(node, "refused", args.users, LOCKED, connections, seconds, pause)
+    results = [_result(p) for p in (legit, flood) if p is not None]
+    return results[0], (results[1] if flood else None)
+
+
+def _wrk(
+    node: Node, kind: str, first: int, users: int, connections: int, seconds: float, pause: int
+) -> subprocess.Popen:
+    threads = min(connections, 2)
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(SCRIPT),
+        f"http://127.0.0.1:{node.port}",
+        "--",
+        kind,
+        str(first),
+        str(users),
+        DOMAIN,
+        PASSWORD,
+        str(threads),
+        str(pause),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _result(process: subprocess.Popen) -> dict:
+    out, _ = process.communicate()
+    for line in out.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line.removeprefix("RESULT "))
+    raise RuntimeError(f"wrk gave no result:\n{out}")
+
+
+def measure(app, node: Node, args, flood_of: float = 0) -> dict:
+    """One measured pass: throughput, latency, CPU split and rows lost, against the hash
+    limit measured just before and just after it (the machine's other load drifts)."""
+    verify_before, limit_before = hash_limit()
+    rows = attempt_rows(app)
+    cpu = cpu_seconds(node)
+    legit, flood = drive(node, args, args.seconds, flood_of * args.flood)
+    time.sleep(1)  # requests wrk gave up on at its deadline may still be answered
+    used = {k: v - cpu[k] for k, v in cpu_seconds(node).items()}
+    stored = attempt_rows(app) - rows
+    verify_after, limit_after = hash_limit()
+    verify_ms, limit = (verify_before + verify_after) / 2, (limit_before + limit_after) / 2
+    sent = legit["requests"] + (flood["requests"] if flood else 0)
+    signins = legit["statuses"].get("200", 0)
+    rate = signins / legit["seconds"]
+    worker_ms = 1000 * used["workers"] / max(1, signins)
+    database = used["mariadbd"] if args.backend == "mysql" else 0.0  # SQLite: in the workers
+    return {
+        "flood": flood is not None,
+        "hash limit (verifies/s)": limit,
+        "sign-ins/s": rate,
+        "share of the hash limit": rate / limit,
+        "p50 ms": legit["p50"],
+        "p95 ms": legit["p95"],
+        "p99 ms": legit["p99"],
+        # a verify's wall time with every core busy verifying, as the limit was measured
+        "p95 in verifies": legit["p95"] / (1000 * (os.cpu_count() or 1) / limit),
+        "CPU ms per sign-in: hash": verify_ms,
+        "CPU ms per sign-in: worker": worker_ms - verify_ms,
+        "CPU ms per sign-in: database": 1000 * database / max(1, signins),
+        "refused attempts/s": (flood["requests"] / flood["seconds"]) if flood else 0,
+        "sign-in statuses": legit["statuses"],
+        "flood statuses": flood["statuses"] if flood else {},
+        "socket errors": legit["socket_errors"] + (flood["socket_errors"] if flood else 0),
+        "attempts answered": sent,
+        "rows lost": max(0, sent - stored),
+    }
+
+
+def attempt_rows(app) -> int:
+    """Attempt rows stored so far."""
+    with app.app_context():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(LoginAttempt))
+        db.session.rollback()
+        return count
+
+
+def cpu_seconds(node: Node) -> dict[str, float]:
+    """User + system CPU seconds of the gunicorn workers and of mariadbd (0 if none)."""
+    master = node.process.pid
+    workers = mariadbd = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+        if int(fields[1]) == master:
+            workers += seconds
+        elif name == "mariadbd":
+            mariadbd += seconds
+    return {"workers": workers, "mariadbd": mariadbd}
+
+
+def report(args, passes: list[dict]) -> None:
+    """The passes side by side."""
+    backend = "MariaDB" if args.backend == "mysql" else "SQLite"
+    print(
+        f"\n{backend}, {args.workers} sync gunicorn workers, concurrency {2 * args.workers}, "
+        f"{args.users} accounts, {args.seconds:.0f} s a pass, {os.cpu_count()} cores; the hash "
+        "limit is bare verifies on all cores, measured before and after each pass\n"
+    )
+    names = ["sign-ins alone", f"beside {args.flood:g}x refused"][: len(passes)]
+    width = max(len(k) for k in passes[0]) + 2
+    print(f"{'':{width}}" + "".join(f"{n:>24}" for n in names))
+    for key in passes[0]:
+        if key == "flood":
+            continue
+        cells = []
+        for result in passes:
+            value = result[key]
+            cells.append(f"{value:.2f}" if isinstance(value, float) else str(value))
+        print(f"{key:{width}}" + "".join(f"{c:>24}" for c in cells))
+    if len(passes) == 2:
+        kept = passes[1]["sign-ins/s"] / passes[0]["sign-ins/s"]
+        print(f"\nsign-ins kept under the flood: {kept:.2f} of their throughput alone")
+
+
+if __name__ == "__main__":
+    main()
