@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from webapp.api import acquisition, dashboard, docs, jwt_setup, mfa, routes, users  # noqa: E402,F401
+from webapp.api import (  # noqa: E402,F401
+    acquisition,
+    dashboard,
+    docs,
+    jwt_setup,
+    mfa,
+    passkeys,
+    routes,
+    users,
+)

@@ -193,3 +193,13 @@ class LoginCodeForm(FlaskForm):
     code = VerifyCodeForm.code
     remember = BooleanField("Keep me signed in for 30 days")
     submit = SubmitField("Sign in")
+
+
+class PasskeyForm(FlaskForm):
+    """A passkey's answer, filled in by static/js/passkeys.js: the challenge id the options
+    came with and the credential (PublicKeyCredential as JSON)."""
+
+    challenge_id = HiddenField(validators=[DataRequired(), Length(max=128)])
+    credential = HiddenField(validators=[DataRequired(), Length(max=16_384)])
+    remember = BooleanField("Remember me")
+    trust = BooleanField("Trust this browser for 30 days")
