@@ -475,3 +475,33 @@ def test_a_wrong_passkey_on_the_login_page_is_refused_and_recorded(
     assert client.get("/account/").status_code == 302
     assert _attempts(db)[-1] == ("passkey", "bad_signature", False)
     assert "That passkey cannot sign in here." in client.get("/auth/login").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- access (API)
+
+API_ROLES = [None, "user", "staff", "admin"]
+# (method, path) -> status per role (anonymous, user, staff, admin), with an empty body.
+API_MATRIX = {
+    ("post", "/passkeys/register/begin/"): (401, 200, 200, 200),
+    ("post", "/passkeys/register/finish/"): (401, 400, 400, 400),
+    ("get", "/passkeys/"): (401, 200, 200, 200),
+    ("patch", "/passkeys/999/"): (401, 404, 404, 404),
+    ("delete", "/passkeys/999/"): (401, 404, 404, 404),
+    ("post", "/passkeys/login/begin/"): (200, 200, 200, 200),
+    ("post", "/passkeys/login/finish/"): (400, 400, 400, 400),
+    ("post", "/reauth/"): (401, 400, 400, 400),
+}
+API_CASES = [
+    (method, path, role, codes[i])
+    for (method, path), codes in API_MATRIX.items()
+    for i, role in enumerate(API_ROLES)
+]
+
+
+@pytest.mark.parametrize("method, path, role, expected", API_CASES)
+def test_api_access(client, user_factory, method, path, role, expected):
+    headers = {}
+    if role is not None:
+        headers = bearer(tokens_for(client, user_factory(role=role))["access"])
+    response = getattr(client, method)(f"{BASE}{path}", json={}, headers=headers)
+    assert response.status_code == expected
