@@ -167,12 +167,17 @@
         failed(form, error);
       });
     });
-    if (form.hasAttribute("data-passkey-conditional") && PublicKeyCredential.isConditionalMediationAvailable) {
+    // The autofill offer is a quiet extra: not on an IP address (browsers refuse WebAuthn
+    // there), and its failures say nothing; the button still explains.
+    var onIp = /^[0-9.]+$/.test(location.hostname) || location.hostname.indexOf(":") >= 0;
+    if (
+      form.hasAttribute("data-passkey-conditional") &&
+      !onIp &&
+      PublicKeyCredential.isConditionalMediationAvailable
+    ) {
       PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
         if (available) {
-          run(form, "conditional").catch(function (error) {
-            failed(form, error);
-          });
+          run(form, "conditional").catch(function () {});
         }
       });
     }
