@@ -65,6 +65,14 @@ def text_field(data: dict, name: str, *, max_length: int = 1024) -> str:
     return value
 
 
+def credential_field(data: dict) -> dict:
+    """The `credential` object of a body (a PublicKeyCredential as JSON); 400 otherwise."""
+    credential = data.get("credential")
+    if not isinstance(credential, dict) or not credential:
+        raise ApiError(400, {"credential": ["Send the credential as a JSON object."]})
+    return credential
+
+
 def api_auth(role: str | None = None):
     """Require a valid access token (header or cookie); optionally a role (403 otherwise)."""
 

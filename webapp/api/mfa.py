@@ -8,6 +8,7 @@ from webapp.api import bp
 from webapp.api.common import (
     ApiError,
     api_auth,
+    credential_field,
     json_body,
     me,
     require_recent_auth,
@@ -107,7 +108,7 @@ def mfa_verify():
         errors = {}
         if method == "passkey":  # the passkey's answer instead of a code
             code = mfa.passkey_answer(
-                text_field(data, "challenge_id", max_length=128), _credential(data)
+                text_field(data, "challenge_id", max_length=128), credential_field(data)
             )
         else:
             code = text_field(data, "code", max_length=64)
@@ -140,13 +141,6 @@ def mfa_verify():
             {"Retry-After": str(result.retry_after)},
         )
     raise ApiError(401, INVALID_TOKEN)
-
-
-def _credential(data: dict) -> dict:
-    credential = data.get("credential")
-    if not isinstance(credential, dict) or not credential:
-        raise ApiError(400, {"credential": ["Send the credential as a JSON object."]})
-    return credential
 
 
 @bp.route("/user/mfa/email-code/", methods=["POST"])

@@ -9,6 +9,7 @@ from webapp.api.common import (
     NOT_FOUND,
     ApiError,
     api_auth,
+    credential_field,
     json_body,
     me,
     require_recent_auth,
@@ -69,14 +70,6 @@ SCHEMAS.update(
         },
     }
 )
-
-
-def credential_field(data: dict) -> dict:
-    """The `credential` object of a body (a PublicKeyCredential as JSON); 400 otherwise."""
-    credential = data.get("credential")
-    if not isinstance(credential, dict) or not credential:
-        raise ApiError(400, {"credential": ["Send the credential as a JSON object."]})
-    return credential
 
 
 @bp.route("/user/passkeys/register/begin/", methods=["POST"])
