@@ -119,6 +119,14 @@ class Config:
     LOGIN_CODE_MINUTES = env_int("LOGIN_CODE_MINUTES", 10)
     SMS_BACKEND = env_str("SMS_BACKEND", "console")
 
+    # Passkeys (WebAuthn). The relying-party id is a registrable domain or "localhost"
+    # (browsers refuse an IP address); the origins are where the pages are served.
+    WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", "localhost")
+    WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Doorman")
+    WEBAUTHN_ORIGINS = env_str("WEBAUTHN_ORIGINS", "http://localhost:5000,http://127.0.0.1:5000")
+    # Sensitive changes need a password, passkey or TOTP check this recent on the session.
+    REAUTH_MINUTES = env_int("REAUTH_MINUTES", 10)
+
     # Lockout
     LOCKOUT_ENABLED = env_bool("LOCKOUT_ENABLED", True)
     LOCKOUT_THRESHOLD = env_int("LOCKOUT_THRESHOLD", 5)

@@ -16,6 +16,7 @@ from flask_mail import email_dispatched
 
 from tests.helpers import Actor, make_user
 from tests.mfa_helpers import clock, enrolled  # noqa: F401 (fixtures of second-factor tests)
+from tests.passkey_helpers import authenticator  # noqa: F401 (the software authenticator)
 from webapp import create_app
 from webapp.extensions import db as _db
 from webapp.services.outbox import deliver_pending

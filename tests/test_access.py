@@ -32,6 +32,8 @@ MATRIX = {
     "/auth/mfa": (302, 302, 302, 302),  # no second step pending: to login, or home
     "/auth/login-code": (200, 302, 302, 302),
     "/auth/login-code/verify": (200, 302, 302, 302),
+    "/account/passkeys": (302, 200, 200, 200),
+    "/account/reauth": (302, 200, 200, 200),
 }
 CASES = [(path, role, codes[i]) for path, codes in MATRIX.items() for i, role in enumerate(ROLES)]
 
@@ -52,6 +54,15 @@ POST_MATRIX = {
     "/auth/mfa/sms-code": (302, 302, 302, 302),
     "/account/phone/send": (302, 302, 302, 302),
     "/account/phone/confirm": (302, 400, 400, 400),
+    "/account/passkeys/options": (302, 200, 200, 200),
+    "/account/passkeys/add": (302, 400, 400, 400),
+    "/account/passkeys/999/rename": (302, 404, 404, 404),
+    "/account/passkeys/999/remove": (302, 404, 404, 404),
+    "/account/reauth": (302, 400, 400, 400),
+    "/account/reauth/passkey/options": (302, 200, 200, 200),
+    "/account/reauth/passkey": (302, 302, 302, 302),
+    "/auth/passkey/login": (302, 302, 302, 302),  # anonymous: refused, back to log in
+    "/auth/mfa/passkey": (302, 302, 302, 302),  # no second step pending
 }
 POST_CASES = [
     (path, role, codes[i]) for path, codes in POST_MATRIX.items() for i, role in enumerate(ROLES)
@@ -100,3 +111,23 @@ def test_post_access(client, actor, path, role, expected):
     assert response.status_code == expected
     if role is None:
         assert "/auth/login" in response.location
+
+
+# Sign-in POSTs anyone may make: the answer does not depend on the role.
+OPEN_POST_MATRIX = {
+    "/auth/passkey/options": (200, 200, 200, 200),
+    "/auth/mfa/passkey/options": (400, 400, 400, 400),  # no second step pending
+}
+OPEN_POST_CASES = [
+    (path, role, codes[i])
+    for path, codes in OPEN_POST_MATRIX.items()
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.mark.parametrize("path, role, expected", OPEN_POST_CASES)
+def test_open_post_access(client, actor, path, role, expected):
+    from tests.helpers import post_form
+
+    actor(role)
+    assert post_form(client, path, {}, token_from="/").status_code == expected

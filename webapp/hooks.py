@@ -43,6 +43,9 @@ LOGIN_ENDPOINTS = {
     "api.mfa_verify": "totp",
     "auth.login_code_verify": "email_code",
     "api.otp_verify": "email_code",
+    "auth.passkey_login": "passkey",
+    "auth.mfa_passkey": "passkey",
+    "api.passkeys_login_finish": "passkey",
 }
 
 

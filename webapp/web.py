@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template, request
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 USER_AGENT_MAX = 512
@@ -75,3 +77,33 @@ def config_limit(name: str):
 def link_failed(message: str, form=None):
     """The 400 page for an emailed link that cannot be used (optionally with a resend form)."""
     return render_template("auth/verify_failed.html", message=message, form=form), 400
+
+
+def reauth_required(view):
+    """Pages of sensitive changes: without a recent factor check on this session, go to the
+    re-authentication page first, which returns to where the user was."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        from webapp.services import reauth
+
+        if current_user.is_authenticated and not reauth.is_recent(current_user):
+            return reauth_redirect()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def reauth_redirect():
+    """Send the user to confirm it is them; back to this page (a GET) or the page a form was
+    posted from."""
+    if request.method == "GET":
+        back = request.full_path.rstrip("?")
+    else:
+        referrer = urlsplit(request.referrer or "")
+        same_site = referrer.netloc == request.host
+        query = f"?{referrer.query}" if referrer.query else ""
+        back = referrer.path + query if same_site else ""
+    flash("Confirm it is you to continue.", "info")
+    back = safe_next_url(back) or url_for("account.index")
+    return redirect(url_for("account.reauth_page", next=back))

@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -14,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from webapp.auth.forms import NewPasswordForm, strip
+from webapp.auth.forms import NewPasswordForm, PasskeyForm, strip
 
 
 class ChangePasswordForm(NewPasswordForm):
@@ -101,3 +102,31 @@ class PasswordConfirmForm(FlaskForm):
 
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
     submit = SubmitField("Confirm")
+
+
+class PasskeyAddForm(PasskeyForm):
+    """A new passkey: its name, and the credential the browser created."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Name the passkey."), Length(max=64, message="Too long.")],
+        filters=[strip],
+    )
+
+
+class PasskeyRenameForm(FlaskForm):
+    """A passkey's new name."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Name the passkey."), Length(max=64, message="Too long.")],
+        filters=[strip],
+    )
+
+
+class ReauthForm(FlaskForm):
+    """Confirm it is you: the password or a TOTP code (a passkey uses PasskeyForm)."""
+
+    method = SelectField(choices=[("password", "Password"), ("totp", "Authenticator code")])
+    secret = PasswordField("Password or code", validators=[DataRequired("Enter it.")])
+    next = HiddenField()

@@ -9,6 +9,7 @@ from webapp.account import bp
 from webapp.account.forms import PasswordConfirmForm, TotpConfirmForm
 from webapp.extensions import db
 from webapp.services import mfa as factors
+from webapp.web import reauth_required
 
 
 def _render(status: int = 200, **forms):
@@ -34,6 +35,7 @@ def mfa():
 
 @bp.route("/mfa/setup", methods=["POST"])
 @login_required
+@reauth_required
 def mfa_setup():
     """Start (or restart) enrolment with a new pending secret."""
     if factors.start_totp_setup(current_user) is None:
@@ -44,6 +46,7 @@ def mfa_setup():
 
 @bp.route("/mfa/confirm", methods=["POST"])
 @login_required
+@reauth_required
 def mfa_confirm():
     """Turn TOTP on with a first code; the recovery codes are shown this once."""
     form = TotpConfirmForm()
@@ -59,6 +62,7 @@ def mfa_confirm():
 
 @bp.route("/mfa/disable", methods=["POST"])
 @login_required
+@reauth_required
 def mfa_disable():
     """Turn TOTP off (password again)."""
     form = PasswordConfirmForm(prefix="disable")
@@ -75,6 +79,7 @@ def mfa_disable():
 
 @bp.route("/mfa/recovery-codes", methods=["POST"])
 @login_required
+@reauth_required
 def mfa_recovery_codes():
     """A new set of recovery codes (password again); the old set stops working."""
     form = PasswordConfirmForm(prefix="regenerate")
@@ -113,6 +118,7 @@ def phone_send():
 
 @bp.route("/phone/confirm", methods=["POST"])
 @login_required
+@reauth_required
 def phone_confirm():
     """Confirm the profile's number with the texted code: it can then receive sign-in codes."""
     form = TotpConfirmForm(prefix="phone")

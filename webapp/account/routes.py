@@ -21,7 +21,7 @@ from webapp.account.forms import (
 from webapp.extensions import db
 from webapp.services import accounts, auth, avatars, devices, mfa, roles
 from webapp.services.spreadsheets import safe_row
-from webapp.web import link_failed
+from webapp.web import link_failed, reauth_required
 
 
 def _render(status: int = 200, **forms):
@@ -101,6 +101,7 @@ def remove_avatar():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@reauth_required
 def change_password():
     """Change the password; other sessions end and a notice is mailed."""
     form = ChangePasswordForm()
@@ -120,6 +121,7 @@ def change_password():
 
 @bp.route("/email", methods=["GET", "POST"])
 @login_required
+@reauth_required
 def change_email():
     """Ask to change the email address (confirmed from the new address)."""
     form = EmailChangeForm()
@@ -189,6 +191,7 @@ def revoke_device(device_id: int):
 
 @bp.route("/sessions/revoke-others", methods=["POST"])
 @login_required
+@reauth_required
 def revoke_other_sessions():
     """Sign out everywhere else."""
     count = accounts.revoke_other_sessions(current_user)
@@ -230,6 +233,7 @@ def export(fmt: str):
 
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
+@reauth_required
 def delete():
     """Delete the account after the password is confirmed."""
     form = DeleteAccountForm()

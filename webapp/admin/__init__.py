@@ -41,12 +41,14 @@ from webapp.services import (
     lockout,
     mfa,
     outbox,
+    reauth,
     security,
     sessions,
     sources,
 )
 from webapp.services.roles import is_admin, is_staff
 from webapp.services.spreadsheets import safe_cell
+from webapp.web import reauth_redirect
 
 
 class SecureMixin:
@@ -69,6 +71,8 @@ class SecureIndexView(SecureMixin, AdminIndexView):
         return self.render("admin/index.html")
 
 
+# Flask-Admin views whose POSTs delete or act on records in bulk.
+DESTRUCTIVE_VIEWS = {"delete_view", "action_view"}
 MAX_PAGE = 100_000  # list pages past this show nothing anyway; OFFSET stays a small number
 
 
@@ -90,6 +94,20 @@ class SecureModelView(SecureMixin, ModelView):
 
     def is_action_allowed(self, name: str) -> bool:
         return is_admin(current_user) and super().is_action_allowed(name)
+
+    def _handle_view(self, name, **kwargs):
+        # Deletions and bulk actions need a recent factor check on this session, as the
+        # account's own sensitive changes do.
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        if (
+            name in DESTRUCTIVE_VIEWS
+            and request.method == "POST"
+            and not reauth.is_recent(current_user)
+        ):
+            return reauth_redirect()
+        return None
 
     def _get_list_extra_args(self):
         # The page number becomes an OFFSET: negative or huge, it is an SQL error.

@@ -10,6 +10,7 @@ from webapp.api import (  # noqa: E402,F401
     docs,
     jwt_setup,
     mfa,
+    passkeys,
     routes,
     security,
     users,

@@ -12,6 +12,7 @@ from webapp.services.avatars import avatar_url
 
 PERMISSION_DENIED = {"detail": "You do not have permission to perform this action."}
 NOT_FOUND = {"detail": "Not found."}
+REAUTH_REQUIRED = {"reauth_required": True}
 MFA_ENROLMENT_DUE = {"detail": "Your role requires two-factor authentication. Set it up first."}
 MAX_PAGE_SIZE = 100
 
@@ -64,6 +65,14 @@ def text_field(data: dict, name: str, *, max_length: int = 1024) -> str:
     return value
 
 
+def credential_field(data: dict) -> dict:
+    """The `credential` object of a body (a PublicKeyCredential as JSON); 400 otherwise."""
+    credential = data.get("credential")
+    if not isinstance(credential, dict) or not credential:
+        raise ApiError(400, {"credential": ["Send the credential as a JSON object."]})
+    return credential
+
+
 def api_auth(role: str | None = None):
     """Require a valid access token (header or cookie); optionally a role (403 otherwise)."""
 
@@ -80,6 +89,15 @@ def api_auth(role: str | None = None):
         return wrapped
 
     return decorator
+
+
+def require_recent_auth() -> None:
+    """Sensitive changes: 401 {"reauth_required": true} without a recent factor check on this
+    session (POST user/reauth/ gives one)."""
+    from webapp.services import reauth
+
+    if not reauth.is_recent(get_current_user()):
+        raise ApiError(401, REAUTH_REQUIRED)
 
 
 def me():

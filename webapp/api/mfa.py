@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import jsonify
 
 from webapp.api import bp
-from webapp.api.common import ApiError, api_auth, json_body, me, text_field
+from webapp.api.common import (
+    ApiError,
+    api_auth,
+    credential_field,
+    json_body,
+    me,
+    require_recent_auth,
+    text_field,
+)
 from webapp.api.docs import SCHEMAS, doc
 from webapp.api.routes import login_payload, with_cookies
 from webapp.extensions import db, limiter
@@ -34,6 +42,8 @@ SCHEMAS.update(
                 "method": {"type": "string", "enum": list(mfa.SECOND_FACTORS)},
                 "code": {"type": "string"},
                 "trust_device": {"type": "boolean"},
+                "challenge_id": {"type": "string"},
+                "credential": {"type": "object"},
             },
         },
         "MfaStatus": {"type": "object", "additionalProperties": True},
@@ -94,9 +104,14 @@ def mfa_verify():
     try:
         raw = text_field(data, "mfa_token", max_length=256)
         method = text_field(data, "method", max_length=32) or "totp"
-        code = text_field(data, "code", max_length=64)
         trust = data.get("trust_device", False)
         errors = {}
+        if method == "passkey":  # the passkey's answer instead of a code
+            code = mfa.passkey_answer(
+                text_field(data, "challenge_id", max_length=128), credential_field(data)
+            )
+        else:
+            code = text_field(data, "code", max_length=64)
         if method not in mfa.SECOND_FACTORS:
             errors["method"] = ["Invalid method."]
         if not code.strip():
@@ -171,7 +186,8 @@ def mfa_status():
 @api_auth()
 @doc("Start TOTP enrolment", responses={200: "TotpSetup", 400: "Error"}, auth=True)
 def mfa_totp_setup():
-    """A new pending secret (not active until confirmed)."""
+    """A new pending secret (not active until confirmed); needs a recent factor check."""
+    require_recent_auth()
     setup = mfa.start_totp_setup(me())
     if setup is None:
         raise ApiError(400, {"error": "Two-factor authentication is already on."})
@@ -186,6 +202,7 @@ def mfa_totp_setup():
 @doc("Confirm TOTP", body="Code", responses={200: "RecoveryCodes", 400: "Error"}, auth=True)
 def mfa_totp_confirm():
     """Turn TOTP on with a first code; the 10 recovery codes are shown this once."""
+    require_recent_auth()
     code = text_field(json_body(), "code", max_length=64)
     if not code.strip():
         raise ApiError(400, {"code": ["code_required"]})

@@ -15,6 +15,7 @@ from webapp.api.common import (
     me,
     page_body,
     paginate,
+    require_recent_auth,
     text_field,
     user_summary,
 )
@@ -75,6 +76,7 @@ def _user_endpoint(target: User):
     if request.method == "GET":
         return jsonify(user_summary(target))
     if request.method == "DELETE":
+        require_recent_auth()
         avatar_file = target.avatar_path
         accounts.delete_user(target)
         db.session.commit()

@@ -197,3 +197,13 @@ class LoginCodeForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A confirmation button (CSRF only): mailed links never act on a GET."""
+
+
+class PasskeyForm(FlaskForm):
+    """A passkey's answer, filled in by static/js/passkeys.js: the challenge id the options
+    came with and the credential (PublicKeyCredential as JSON)."""
+
+    challenge_id = HiddenField(validators=[DataRequired(), Length(max=128)])
+    credential = HiddenField(validators=[DataRequired(), Length(max=16_384)])
+    remember = BooleanField("Remember me")
+    trust = BooleanField("Trust this browser for 30 days")

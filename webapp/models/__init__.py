@@ -14,6 +14,7 @@ from webapp.models.login_attempt import (
 )
 from webapp.models.mfa import RecoveryCode, TrustedBrowser
 from webapp.models.outbox import OutboxMail
+from webapp.models.passkey import Passkey
 from webapp.models.registration_source import RegistrationSource
 from webapp.models.security_event import SecurityEvent
 from webapp.models.session import UserSession
@@ -33,6 +34,7 @@ __all__ = [
     "LoginStat",
     "OneTimeToken",
     "OutboxMail",
+    "Passkey",
     "RecoveryCode",
     "ReplayedAttempt",
     "RegistrationSource",

@@ -32,5 +32,8 @@ class UserSession(db.Model):
     # that one within REFRESH_REUSE_GRACE_SECONDS.
     previous_refresh_jti: Mapped[str | None] = mapped_column(String(64))
     rotated_at = mapped_column(Timestamp)
+    # The last password, passkey or TOTP check on this session after its sign-in
+    # (re-authentication); the sign-in itself counts from created_at.
+    reauth_at = mapped_column(Timestamp)
 
     user = relationship("User", lazy="joined")

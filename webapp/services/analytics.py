@@ -1001,7 +1001,15 @@ def batch_full_stats(users_query, window: Window) -> dict[int, dict]:
 # ---------------------------------------------------------------- second factors
 
 # The order dashboards show sign-in methods in (others, if any, follow by name).
-METHOD_ORDER = ("password", "api_token", "totp", "recovery_code", "email_code", "sms_code")
+METHOD_ORDER = (
+    "password",
+    "api_token",
+    "passkey",
+    "totp",
+    "recovery_code",
+    "email_code",
+    "sms_code",
+)
 
 
 def methods(scope: Scope, window: Window) -> list[dict]:

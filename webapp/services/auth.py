@@ -34,6 +34,7 @@ from webapp.services import (
     links,
     lockout,
     mfa,
+    passkeys,
     signals,
     sources,
     tokens,
@@ -361,6 +362,43 @@ def code_login(
     state, user = lockout.acquire(email)
     device = devices.recognise(device_cookie, user.id)
     how = SignInOptions(remember, kind, device_cookie=device_cookie)
+    result = sign_in(user, state, ctx, how, device=device)
+    record_attempt(ctx)
+    look_at(result, ctx, device)
+    return result
+
+
+def passkey_login(
+    challenge_id: str,
+    credential: dict | str,
+    ctx: AttemptContext,
+    *,
+    remember: bool = False,
+    kind: str = "web",
+    device_cookie: str | None = None,
+) -> LoginResult:
+    """Usernameless: a passkey's signature identifies the account and stands for the password
+    and the second factor (it is both something held and, with user verification, something
+    known); then the same steps 4-7. A refusal (bad_signature, unknown_credential,
+    counter_regressed, ...) is recorded with its reason. A signature cannot be guessed, so
+    refusals do not count toward the email's lockout, and, as with a mailed code, a locked
+    email does not keep its owner's passkey out."""
+    ctx.method = "passkey"
+    check = passkeys.verify_assertion(challenge_id, credential, ip=ctx.ip)
+    user = check.user
+    if user is not None:
+        ctx.email = user.email
+    if check.status == "ok" and not user.is_active:
+        check.status = "inactive"
+    elif check.status == "ok" and not user.is_verified:
+        check.status = "unverified"
+    if check.status != "ok":
+        ctx.finish(check.status, user=user)
+        record_attempt(ctx)
+        return LoginResult(check.status, user)
+    state, user = lockout.acquire(user.email)
+    device = devices.recognise(device_cookie, user.id)
+    how = SignInOptions(remember, kind, device_cookie=device_cookie, second_factor_checked=True)
     result = sign_in(user, state, ctx, how, device=device)
     record_attempt(ctx)
     look_at(result, ctx, device)

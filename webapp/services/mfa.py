@@ -1,4 +1,5 @@
-"""Second factors: TOTP, recovery codes, emailed codes, trusted browsers, passwordless codes.
+"""Second factors: TOTP, recovery codes, emailed codes, passkeys, trusted browsers, passwordless
+codes.
 
 The pipeline in services/auth.py asks this module two things: does a signed-in password
 (or email code) still need a second factor (step 5), and is a second factor right. Every
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.services import passkeys
 from webapp.services.mail import send_email
 from webapp.services.passwords import verify_password
 from webapp.services.sms import send_sms
@@ -50,7 +53,7 @@ TOTP_INTERVAL = 30
 TOTP_WINDOW = 1  # one step either side: clocks drift and people type slowly
 RECOVERY_CODES = 10
 TRUST_COOKIE = "doorman_trusted_browser"
-SECOND_FACTORS = ("totp", "recovery_code", "email_code", "sms_code")
+SECOND_FACTORS = ("totp", "recovery_code", "email_code", "sms_code", "passkey")
 # What a user who must enrol can still reach (pages and API).
 ENROLMENT_OPEN = {
     "account.mfa",
@@ -58,10 +61,22 @@ ENROLMENT_OPEN = {
     "account.mfa_confirm",
     "account.phone_send",
     "account.phone_confirm",
+    "account.passkeys_page",
+    "account.passkey_options",
+    "account.passkey_add",
+    "account.reauth_page",
+    "account.reauth_passkey",
+    "account.reauth_passkey_options",
+    "account.passkey_remove",
+    "account.passkey_rename",
     "auth.logout",
     "api.mfa_status",
     "api.mfa_totp_setup",
     "api.mfa_totp_confirm",
+    "api.passkeys_register_begin",
+    "api.passkeys_register_finish",
+    "api.passkeys_list",
+    "api.reauth_confirm",
     "api.logout",
 }
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
@@ -147,9 +162,14 @@ def is_required(user: User) -> bool:
     return bool(user.mfa_required) or user.role in required_roles()
 
 
+def has_second_factor(user: User) -> bool:
+    """Whether a sign-in of this account asks for a second factor: TOTP or a passkey."""
+    return totp_enabled(user) or passkeys.has_passkey(user)
+
+
 def enrolment_due(user: User) -> bool:
     """A user who must have a second factor and has none: only enrolment is open to them."""
-    return is_required(user) and not totp_enabled(user)
+    return is_required(user) and not has_second_factor(user)
 
 
 def recovery_codes_left(user_id: int) -> int:
@@ -169,12 +189,13 @@ class Overview:
     recovery_codes_left: int
     required: bool
     trusted_devices: int
+    passkeys: int = 0
 
     def as_dict(self) -> dict:
-        """API.md's keys (passkeys arrive with their own feature)."""
+        """API.md's keys."""
         return {
             "totp": self.totp,
-            "passkeys": 0,
+            "passkeys": self.passkeys,
             "recovery_codes_left": self.recovery_codes_left,
             "required": self.required,
             "trusted_devices": self.trusted_devices,
@@ -188,6 +209,7 @@ def overview(user: User) -> Overview:
         recovery_codes_left=recovery_codes_left(user.id),
         required=is_required(user),
         trusted_devices=len(trusted_browsers(user.id)),
+        passkeys=passkeys.count(user),
     )
 
 
@@ -381,6 +403,11 @@ def _claim_step(user_id: int, step: int) -> bool:
     return result.rowcount == 1
 
 
+def check_totp(user: User, code: str) -> str:
+    """ok | bad_code | replayed_code (a right code's time step is used up)."""
+    return _check_totp(user, code)
+
+
 def _check_totp(user: User, code: str) -> str:
     """ok | bad_code | replayed_code."""
     if not totp_enabled(user) or not user.totp_secret_encrypted:
@@ -439,7 +466,7 @@ class Challenge:
 
 def second_factor_due(user: User, trusted_cookie: str | None) -> bool:
     """Step 5: must this sign-in stop for a second factor? (Not on a browser it trusts.)"""
-    if not totp_enabled(user):
+    if not has_second_factor(user):
         return False
     return not is_trusted(user.id, trusted_cookie)
 
@@ -465,6 +492,8 @@ def methods_for(user: User, first: str) -> list[str]:
     """The second factors a challenge accepts (a mailed code is not a second factor to a
     sign-in that began with a mailed code)."""
     methods = ["totp", "recovery_code"] if totp_enabled(user) else []
+    if passkeys.has_passkey(user):
+        methods.insert(0, "passkey")
     if first != "email_code":
         methods.append("email_code")
     if phone_confirmed(user):
@@ -524,8 +553,12 @@ def verify_second_factor(raw: str, method: str, code: str, ctx: AttemptContext) 
     kind, remember, first = (token.payload or "web|0|password").split("|")
     step = SecondStep("bad_code", user, kind, remember == "1", ctx.method)
     ctx.email = user.email
+    reason = None
     if method not in methods_for(user, first):
         step.status = "bad_code"
+    elif method == "passkey":
+        reason = _check_passkey(user, code, ctx.ip)
+        step.status = "ok" if reason == "ok" else "bad_code"
     elif method == "totp":
         step.status = _check_totp(user, code)
     elif method == "recovery_code":
@@ -537,10 +570,35 @@ def verify_second_factor(raw: str, method: str, code: str, ctx: AttemptContext) 
     if step.status == "ok":
         token.used_at = utcnow()
         return step
-    ctx.finish(step.status, user=user)
+    ctx.finish(reason or step.status, user=user)
     if token.attempts >= limit:
         token.used_at = utcnow()  # the last try it allowed: the token is over
     return step
+
+
+def passkey_answer(challenge_id: str, credential: dict | str) -> str:
+    """A passkey's answer to the second step, as the `code` of verify_second_factor."""
+    return json.dumps({"challenge_id": challenge_id, "credential": credential})
+
+
+def _check_passkey(user: User, code: str, ip: str) -> str:
+    """ok, or the passkey's refusal (bad_signature, unknown_credential, counter_regressed...):
+    the assertion must come from one of this account's passkeys."""
+    try:
+        answer = json.loads(code)
+        challenge_id, credential = answer["challenge_id"], answer["credential"]
+    except (ValueError, TypeError, KeyError):
+        return "invalid_input"
+    if not isinstance(challenge_id, str):
+        return "invalid_input"
+    check = passkeys.verify_assertion(challenge_id, credential, ip=ip, expected_user_id=user.id)
+    return check.status
+
+
+def challenge_passkey_options(raw: str) -> tuple[str, dict] | None:
+    """Passkey request options for the owner of a live mfa_token that accepts a passkey."""
+    user, _ = _challenge_owner(raw, "passkey")
+    return passkeys.authentication_options(user) if user is not None else None
 
 
 def _count_try(token: OneTimeToken, limit: int) -> bool:
