@@ -1,5 +1,6 @@
 """The OpenAPI document through HTTP: one tag per area, the shared error answers documented."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,7 @@ def test_the_repository_documents_every_path_the_api_serves(spec):
     missing = []
     for path in spec["paths"]:
         short = path.removeprefix("/api/user/") if path.startswith("/api/user/") else path
-        short = short.replace("{user_id}", "<id>").replace("{token}", "<token>")
+        short = re.sub(r"\{(?!token\})[a-z_]+\}", "<id>", short).replace("{token}", "<token>")
         if f"`{short}`" not in text and f" {short}" not in text:
             missing.append(short)
     assert missing == []
