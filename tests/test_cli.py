@@ -132,9 +132,15 @@ def test_seed_demo_if_empty_does_nothing_the_second_time(runner, db):
 )
 def test_make_run_serves_on_host_and_port_from_the_environment(env, address):
     root = Path(__file__).resolve().parent.parent
-    clean = {k: v for k, v in os.environ.items() if k not in ("PORT", "HOST")}
+    # Also outside a make: under `make test` the parent's flags would print directories.
+    outer = ("PORT", "HOST", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    clean = {k: v for k, v in os.environ.items() if k not in outer}
     plan = subprocess.run(
-        ["make", "-n", "run"], cwd=root, env={**clean, **env}, capture_output=True, text=True
+        ["make", "--no-print-directory", "-n", "run"],
+        cwd=root,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
     )
     assert plan.returncode == 0, plan.stderr
     commands = plan.stdout.splitlines()

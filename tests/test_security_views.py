@@ -13,6 +13,7 @@ from tests.api_helpers import bearer, tokens_for
 from tests.helpers import login, make_user, post_form
 from tests.security_helpers import AU, DE, GB, QUIET, client_at, token_login
 from webapp.extensions import db as database
+from webapp.hooks import LOGIN_ENDPOINTS
 from webapp.models import IpBlock, LoginAttempt, LoginLockout, SecurityEvent, User, utcnow
 from webapp.services import api_tokens
 from webapp.services import auth as auth_service
@@ -123,6 +124,11 @@ def _answers(app, ip: str) -> dict[str, int]:
         "api.otp_verify": lambda: client.post(f"{BASE}/otp/verify/", json={"email": "a@b.co"}),
         "auth.mfa": lambda: client.post("/auth/mfa", data={"code": "123456"}),
         "auth.login_code_verify": lambda: client.post("/auth/login-code/verify", data={}),
+        "auth.passkey_login": lambda: client.post("/auth/passkey/login", data={}),
+        "auth.mfa_passkey": lambda: client.post("/auth/mfa/passkey", data={}),
+        "api.passkeys_login_finish": lambda: client.post(
+            f"{BASE}/passkeys/login/finish/", json={"challenge_id": "x", "credential": {}}
+        ),
     }
     return {name: call() for name, call in calls.items()}
 
@@ -130,9 +136,10 @@ def _answers(app, ip: str) -> dict[str, int]:
 def test_a_blocked_network_gets_403_on_every_sign_in_endpoint_without_a_hash(app, db, monkeypatch):
     _block(db, "1.1.1.0/24")
     monkeypatch.setattr(
-        auth_service, "verify_later", lambda *a: pytest.fail("a password was checked")
+        auth_service, "verify_password", lambda *a: pytest.fail("a password was checked")
     )
     answers = _answers(app, AU)
+    assert set(answers) == set(LOGIN_ENDPOINTS)  # every sign-in endpoint
     assert {name: r.status_code for name, r in answers.items()} == dict.fromkeys(answers, 403)
     for name, response in answers.items():
         if name.startswith("api."):
