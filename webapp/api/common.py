@@ -7,7 +7,7 @@ from functools import wraps
 from flask import jsonify, request, url_for
 from flask_jwt_extended import get_current_user, verify_jwt_in_request
 
-from webapp.services import mfa, roles
+from webapp.services import auth, mfa, roles
 from webapp.services.avatars import avatar_url
 
 PERMISSION_DENIED = {"detail": "You do not have permission to perform this action."}
@@ -63,6 +63,15 @@ def text_field(data: dict, name: str, *, max_length: int = 1024) -> str:
             400, {name: [f"Ensure this field has no more than {max_length} characters."]}
         )
     return value
+
+
+def email_field(data: dict) -> str:
+    """The normalised `email` of a body; 400 `{"email": ["email_required" | "email_invalid"]}`."""
+    email = auth.normalise_email(text_field(data, "email", max_length=10_000))
+    problem = auth.email_error(email)
+    if problem:
+        raise ApiError(400, {"email": [f"email_{problem}"]})
+    return email
 
 
 def credential_field(data: dict) -> dict:

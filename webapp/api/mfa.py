@@ -9,6 +9,7 @@ from webapp.api.common import (
     ApiError,
     api_auth,
     credential_field,
+    email_field,
     json_body,
     me,
     require_recent_auth,
@@ -253,7 +254,7 @@ def _flat(errors: dict[str, list[str]]) -> dict:
 @doc("Mail a sign-in code", body="EmailCode", responses={200: "Message", 400: "FieldErrors"})
 def otp_request():
     """Passwordless, first half: the same answer whether the email exists or not."""
-    email = _email_field(json_body())
+    email = email_field(json_body())
     with timing.enumeration_floor():
         auth.request_login_code(email)
         db.session.commit()
@@ -272,7 +273,7 @@ def otp_verify():
     ctx = current_attempt()
     data = json_body()
     try:
-        email = _email_field(data)
+        email = email_field(data)
         code = text_field(data, "code", max_length=64)
         if not code.strip():
             raise ApiError(400, {"code": ["code_required"]})
@@ -295,11 +296,3 @@ def otp_verify():
             {"Retry-After": str(result.retry_after)},
         )
     raise ApiError(400, {"error": "Invalid or expired code."})
-
-
-def _email_field(data: dict) -> str:
-    email = auth.normalise_email(text_field(data, "email", max_length=10_000))
-    problem = auth.email_error(email)
-    if problem:
-        raise ApiError(400, {"email": [f"email_{problem}"]})
-    return email

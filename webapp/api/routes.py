@@ -8,7 +8,15 @@ from flask import current_app, jsonify
 from flask_jwt_extended import get_jwt, unset_jwt_cookies, verify_jwt_in_request
 
 from webapp.api import bp
-from webapp.api.common import ApiError, api_auth, json_body, me, text_field, wire_role
+from webapp.api.common import (
+    ApiError,
+    api_auth,
+    email_field,
+    json_body,
+    me,
+    text_field,
+    wire_role,
+)
 from webapp.api.docs import doc
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
@@ -253,21 +261,12 @@ def verify_email():
     raise ApiError(400, {"error": "Invalid verification token."})
 
 
-def _email_only() -> str:
-    data = json_body()
-    email = auth.normalise_email(text_field(data, "email", max_length=10_000))
-    problem = auth.email_error(email)
-    if problem:
-        raise ApiError(400, {"email": [f"email_{problem}"]})
-    return email
-
-
 @bp.route("/user/resend-verification/", methods=["POST"])
 @limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=email_key)
 @doc("Resend the verification email", body="Email", responses={200: "Message", 400: "FieldErrors"})
 def resend_verification():
     """Same answer for unknown and unverified emails."""
-    email = _email_only()
+    email = email_field(json_body())
     with timing.enumeration_floor():
         user = auth.find_user_by_email(email)
         if user is not None and user.is_verified:
@@ -287,7 +286,7 @@ def resend_verification():
 @doc("Ask for a password reset", body="Email", responses={200: "Message", 400: "FieldErrors"})
 def password_reset():
     """Mail a reset link; the same answer for every email (no enumeration)."""
-    email = _email_only()
+    email = email_field(json_body())
     with timing.enumeration_floor():
         auth.request_password_reset(email)
         db.session.commit()
