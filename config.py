@@ -67,6 +67,10 @@ class Config:
     DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER", 5)
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
     APP_TIMEZONE = env_str("APP_TIMEZONE", "UTC")
+    # Languages the pages and mails are translated into; the first is the fallback.
+    LANGUAGES = ("en", "de", "es")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
     PREFERRED_URL_SCHEME = env_str("PREFERRED_URL_SCHEME", "http")
     # Hashed, compressed static files (built at start-up when the sources change).

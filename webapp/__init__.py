@@ -29,7 +29,8 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     _finish_config(app)
 
-    from webapp.extensions import bootstrap, csrf, db, jwt, limiter, login_manager, migrate
+    from webapp.extensions import babel, bootstrap, csrf, db, jwt, limiter, login_manager, migrate
+    from webapp.services.i18n import select_locale, select_timezone
     from webapp.services.mail import init_mail
 
     db.init_app(app)
@@ -40,6 +41,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     limiter.init_app(app)
     jwt.init_app(app)
     bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     from webapp.account import bp as account_bp
     from webapp.api import bp as api_bp

@@ -1,5 +1,6 @@
 """Unbound Flask extensions; create_app binds them with init_app."""
 
+from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -29,3 +30,4 @@ mail = Mail()
 limiter = Limiter(key_func=client_ip)
 jwt = JWTManager()
 bootstrap = Bootstrap5()
+babel = Babel()

@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -236,6 +237,7 @@ def register_hooks(app: Flask) -> None:
     app.after_request(security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["is_staff"] = is_staff
+    app.jinja_env.globals["current_locale"] = get_locale
     app.jinja_env.globals["is_admin"] = is_admin
     app.jinja_env.globals["country"] = geo.country_label
     login_manager.user_loader(load_user_for_session)
