@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import logging
 import random
 import sys
 import tempfile
@@ -107,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lang", help="browser language, e.g. de (written to a subfolder)")
     parser.add_argument("--out", type=Path, help=f"output folder (default {OUT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     out = args.out or (OUT / args.lang if args.lang else OUT)
     tour = take_tour(out, TOUR, WIDTHS, MODES, lang=args.lang)
     for path in tour.files:
@@ -216,12 +218,13 @@ def write_index(
     """README.md in out: one row per page, one linked image per width and mode."""
     variants = [(width, mode) for width in widths for mode in modes]
     language = f" (browser language `{lang}`)" if lang else ""
+    command = f"make screenshots TOUR_LANG={lang}" if lang else "make screenshots"
     lines = [
         "# Screenshots",
         "",
         f"The main pages at desktop and phone width, in light and dark mode{language}.",
-        "Made by `make screenshots` (`python -m tools.screenshots`) on a fresh demo database;",
-        "rerun it after changing a page.",
+        f"Made by `{command}` (tools/screenshots.py) on a fresh demo database; rerun it after",
+        "changing a page.",
         "",
         "| page | " + " | ".join(f"{width} px {mode}" for width, mode in variants) + " |",
         "| --- |" + " --- |" * len(variants),
