@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format bench chromium clean
+.PHONY: run test lint format bench screenshots chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ format: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.login_timing
+
+## screenshots: the main pages at 1280 and 390 px, light and dark, on a fresh demo database,
+## into docs/screenshots (TOUR_LANG=de: in that browser language, into docs/screenshots/de)
+screenshots: $(VENV)/.dev chromium
+	$(BIN)/python -m tools.screenshots $(if $(TOUR_LANG),--lang $(TOUR_LANG))
 
 ## chromium: the system browser for the Playwright tests (never a downloaded one)
 chromium:

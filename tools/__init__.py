@@ -1,0 +1,1 @@
+"""Developer tools that drive the app from outside: the screenshot tour."""
