@@ -4,7 +4,7 @@ Run: python -m bench.throughput [--backend sqlite|mysql] [--workers 2] [--second
      [--flood 20] [--mysql-url URL] [--redis URL]
 
 Starts gunicorn (sync workers) on a fresh database (a SQLite file, or the MariaDB database
-named by --mysql-url or BENCH_MYSQL_URL, emptied first and dropped after) with N users at the
+named by --mysql-url or BENCH_MYSQL_URL, emptied before and after) with N users at the
 production argon2 cost, and drives right-password API sign-ins on distinct accounts at a
 concurrency of twice the workers with wrk (Debian package `wrk`; this script installs
 nothing) and `signin.lua`. Every account has signed in from the benchmark's client before
@@ -44,7 +44,6 @@ from bench.common import (
     PASSWORD,
     ROOT,
     Node,
-    drop_database,
     fresh_database,
     refuse_shared_stores,
     seed,
@@ -60,7 +59,10 @@ from webapp.services.tracking import ua_facets
 SIGN_INS = ROOT / "bench" / "signin.lua"
 FLOOD = ROOT / "bench" / "flood.lua"
 LOCKED = 50  # accounts locked for the flood, after the sign-in accounts
-FLOOD_CONNECTIONS = 64  # enough that the flood's schedule is not held back by its latency
+# The flood's connections per sign-in connection: enough that its schedule is not held back by
+# latency, and that a server too busy to keep it (then every connection waits in its accept
+# queue) still meets more than 20 refusals per sign-in.
+FLOOD_CONNECTIONS = 25
 MYSQL_URL = os.environ.get("BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/doorman_tp")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -121,7 +123,7 @@ def main() -> None:
         if node is not None:
             node.stop()
         if args.backend == "mysql":
-            drop_database(server, database)
+            fresh_database(server, database)  # left empty: it may be a test database
         shutil.rmtree(folder, ignore_errors=True)
     report(args, passes)
 
@@ -203,7 +205,7 @@ def drive(node: Node, args, seconds: float, flood_rate: float = 0) -> tuple[dict
             node,
             FLOOD,
             threads,
-            FLOOD_CONNECTIONS,
+            FLOOD_CONNECTIONS * 2 * args.workers,
             seconds,
             [args.users, LOCKED, DOMAIN, PASSWORD, threads, flood_rate],
         )
