@@ -341,6 +341,9 @@ def report(args, passes: list[dict]) -> None:
     if len(passes) == 2:
         kept = passes[1]["sign-ins/s"] / passes[0]["sign-ins/s"]
         print(f"\nsign-ins kept under the flood: {kept:.2f} of their throughput alone")
+        # The machine's other load moves the hash limit between the passes; shares do not.
+        share = passes[1]["share of the hash limit"] / passes[0]["share of the hash limit"]
+        print(f"... as shares of each pass's own hash limit: {share:.2f}")
 
 
 if __name__ == "__main__":
