@@ -23,6 +23,7 @@ from webapp.services.passwords import hash_password
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "load-test-password-0123"
 DOMAIN = "load.example.com"
+BLOCKED_NETWORK = "203.0.113.0/24"  # blocked by an admin in the benchmarks' flood
 
 
 def free_port() -> int:

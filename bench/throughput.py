@@ -1,19 +1,24 @@
 """Sign-in throughput against the hash limit: gunicorn, wrk, and bare argon2 on every core.
 
 Run: python -m bench.throughput [--backend sqlite|mysql] [--workers 2] [--seconds 20]
-     [--flood 20] [--redis redis://127.0.0.1:6379/9]
+     [--flood 20] [--mysql-url URL] [--redis URL]
 
-Starts gunicorn (sync workers) on a fresh database (a SQLite file, or a MariaDB database of
-its own, created and dropped here) with N users at the production argon2 cost, and drives
-right-password API sign-ins on distinct accounts at a concurrency of twice the workers with
-wrk (Debian package `wrk`; this script installs nothing). In the same run it measures what
-bare argon2 verifies reach on all cores at once: the hash limit. It prints sign-ins/s, their
-share of that limit, the CPU per sign-in split into hash, worker and database (from the /proc
-times of the gunicorn workers and of mariadbd; with SQLite the database runs inside the
-workers), p50/p95/p99 and rows lost. With --flood F, a second pass adds F times as many
-refused attempts (locked accounts, rate-limited addresses) beside the sign-ins.
-The rate limits live in a Redis db of the benchmark's own (flushed first). The MariaDB server
-is shared: its CPU includes whatever else runs on it meanwhile.
+Starts gunicorn (sync workers) on a fresh database (a SQLite file, or the MariaDB database
+named by --mysql-url or BENCH_MYSQL_URL, emptied before and after) with N users at the
+production argon2 cost, and drives right-password API sign-ins on distinct accounts at a
+concurrency of twice the workers with wrk (Debian package `wrk`; this script installs
+nothing) and `signin.lua`. Every account has signed in from the benchmark's client before
+(a known device, today's new-sign-in alert sent), as in a steady state. In the same run it
+measures what bare argon2 verifies reach on all cores at once: the hash limit. It prints
+sign-ins/s, their share of that limit, the CPU per sign-in split into hash, worker and
+database (from the /proc times of the gunicorn workers and of mariadbd; with SQLite the
+database runs inside the workers), p50/p95/p99 and rows lost. With --flood F, a second pass
+adds refused attempts (locked accounts, rate-limited and blocked addresses) at F times the
+first pass's sign-in rate, from a second wrk with `flood.lua`, its own connections and a
+fixed schedule, and prints what each refusal cost.
+The rate limits live in a Redis db of the benchmark's own (--redis or BENCH_REDIS_URL,
+flushed first). The MariaDB server is shared: its CPU includes whatever else runs on it
+meanwhile.
 """
 
 from __future__ import annotations
@@ -34,11 +39,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from bench.common import (
+    BLOCKED_NETWORK,
     DOMAIN,
     PASSWORD,
     ROOT,
     Node,
-    drop_database,
     fresh_database,
     refuse_shared_stores,
     seed,
@@ -47,10 +52,19 @@ from bench.common import (
 from config import Config, DevelopmentConfig
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import LoginAttempt, LoginLockout, utcnow
+from webapp.models import IpBlock, LoginAttempt, LoginLockout, SecurityEvent, User, utcnow
+from webapp.services.alerts import NEW_SIGN_IN
+from webapp.services.tracking import ua_facets
 
-SCRIPT = ROOT / "bench" / "signin.lua"
+SIGN_INS = ROOT / "bench" / "signin.lua"
+FLOOD = ROOT / "bench" / "flood.lua"
 LOCKED = 50  # accounts locked for the flood, after the sign-in accounts
+# The flood's connections per sign-in connection: enough that its schedule is not held back by
+# latency, and that a server too busy to keep it (then every connection waits in its accept
+# queue) still meets more than 20 refusals per sign-in.
+FLOOD_CONNECTIONS = 25
+MYSQL_URL = os.environ.get("BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/doorman_tp")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -63,18 +77,18 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=4)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--flood", type=float, default=0, help="refused attempts per sign-in")
-    parser.add_argument("--server", default="mysql+pymysql://root@127.0.0.1:3306")
-    parser.add_argument("--database", default="doorman_tp")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/9", help="a Redis db of its own")
+    parser.add_argument("--mysql-url", default=MYSQL_URL, help="a MariaDB database of its own")
+    parser.add_argument("--redis", default=REDIS_URL, help="a Redis db of its own")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install it first (apt-get install -y wrk)")
-    refuse_shared_stores(args.database, args.redis)
+    server, _, database = args.mysql_url.rpartition("/")
+    refuse_shared_stores(database, args.redis)
     redis.Redis.from_url(args.redis).flushdb()  # the rate limits start afresh
     folder = Path(tempfile.mkdtemp(prefix="doorman-throughput-"))
     if args.backend == "mysql":
-        url = f"{args.server}/{args.database}"
-        fresh_database(args.server, args.database)
+        url = args.mysql_url
+        fresh_database(server, database)
     else:
         url = f"sqlite:///{folder / 'doorman.db'}"
     node = None
@@ -85,6 +99,7 @@ def main() -> None:
         locked = [f"user{args.users + i:04d}@{DOMAIN}" for i in range(LOCKED)]
         seed(app, args.users, tuple(locked))
         lock(app, locked)
+        known_client(app)
         env = {
             **os.environ,
             "DOORMAN_ENV": "production",
@@ -103,20 +118,23 @@ def main() -> None:
         drive(node, args, args.warmup)  # imports, pools, caches
         passes = [measure(app, node, args)]
         if args.flood:
-            passes.append(measure(app, node, args, passes[0]["sign-ins/s"]))
+            passes.append(measure(app, node, args, passes[0]))
     finally:
         if node is not None:
             node.stop()
         if args.backend == "mysql":
-            drop_database(args.server, args.database)
+            fresh_database(server, database)  # left empty: it may be a test database
         shutil.rmtree(folder, ignore_errors=True)
     report(args, passes)
 
 
 def lock(app, emails: list[str]) -> None:
-    """Lock the flood's accounts for a day."""
+    """Lock the flood's accounts for a day, and block the flood's network."""
     with app.app_context():
         until = utcnow() + timedelta(days=1)
+        db.session.add(
+            IpBlock(cidr=BLOCKED_NETWORK, reason="bench", created_at=utcnow(), expires_at=until)
+        )
         db.session.execute(
             sa.insert(LoginLockout),
             [
@@ -128,6 +146,24 @@ def lock(app, emails: list[str]) -> None:
                     "last_locked_at": until,
                 }
                 for e in emails
+            ],
+        )
+        db.session.commit()
+        db.engine.dispose()
+
+
+def known_client(app) -> None:
+    """Every account was alerted today to a sign-in from wrk (no user agent, no device cookie):
+    the benchmark measures repeated sign-ins, not each account's first one of the day, which
+    mails its owner once."""
+    with app.app_context():
+        device = "|".join(ua_facets(""))  # as alerts.Place names a client
+        now = utcnow()
+        db.session.execute(
+            sa.insert(SecurityEvent),
+            [
+                {"kind": NEW_SIGN_IN, "user_id": i, "subject": f"{i}|{device}", "created_at": now}
+                for i in db.session.scalars(sa.select(User.id))
             ],
         )
         db.session.commit()
@@ -160,21 +196,26 @@ def hash_limit(seconds: float = 3) -> tuple[float, float]:
 
 def drive(node: Node, args, seconds: float, flood_rate: float = 0) -> tuple[dict, dict | None]:
     """Sign-ins at 2x the workers (and the refused flood at flood_rate a second) for a while."""
-    concurrency = 2 * args.workers
-    legit = _wrk(node, "right", 0, args.users, concurrency, seconds, 0)
+    threads = 2
+    accounts = [0, args.users, DOMAIN, PASSWORD, threads]
+    legit = _wrk(node, SIGN_INS, threads, 2 * args.workers, seconds, accounts)
     flood = None
     if flood_rate:
-        connections = 10 * concurrency  # enough that the flood is not held back by its own wait
-        pause = max(0, round(1000 * connections / flood_rate))
-        flood = _wrk(node, "refused", args.users, LOCKED, connections, seconds, pause)
+        flood = _wrk(
+            node,
+            FLOOD,
+            threads,
+            FLOOD_CONNECTIONS * 2 * args.workers,
+            seconds,
+            [args.users, LOCKED, DOMAIN, PASSWORD, threads, flood_rate],
+        )
     results = [_result(p) for p in (legit, flood) if p is not None]
     return results[0], (results[1] if flood else None)
 
 
 def _wrk(
-    node: Node, kind: str, first: int, users: int, connections: int, seconds: float, pause: int
+    node: Node, script: Path, threads: int, connections: int, seconds: float, arguments: list
 ) -> subprocess.Popen:
-    threads = min(connections, 2)
     command = [
         "wrk",
         f"-t{threads}",
@@ -183,16 +224,10 @@ def _wrk(
         "--timeout",
         "30s",
         "-s",
-        str(SCRIPT),
+        str(script),
         f"http://127.0.0.1:{node.port}",
         "--",
-        kind,
-        str(first),
-        str(users),
-        DOMAIN,
-        PASSWORD,
-        str(threads),
-        str(pause),
+        *[str(a) for a in arguments],
     ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -205,13 +240,16 @@ def _result(process: subprocess.Popen) -> dict:
     raise RuntimeError(f"wrk gave no result:\n{out}")
 
 
-def measure(app, node: Node, args, flood_of: float = 0) -> dict:
+def measure(app, node: Node, args, alone: dict | None = None) -> dict:
     """One measured pass: throughput, latency, CPU split and rows lost, against the hash
-    limit measured just before and just after it (the machine's other load drifts)."""
+    limit measured just before and just after it (the machine's other load drifts). Beside
+    `alone` (the pass without the flood), the flood runs at args.flood times its sign-ins/s,
+    and a refusal's CPU is what the pass used beyond its sign-ins at alone's cost each."""
     verify_before, limit_before = hash_limit()
     rows = attempt_rows(app)
     cpu = cpu_seconds(node)
-    legit, flood = drive(node, args, args.seconds, flood_of * args.flood)
+    flood_rate = alone["sign-ins/s"] * args.flood if alone else 0
+    legit, flood = drive(node, args, args.seconds, flood_rate)
     time.sleep(1)  # requests wrk gave up on at its deadline may still be answered
     used = {k: v - cpu[k] for k, v in cpu_seconds(node).items()}
     stored = attempt_rows(app) - rows
@@ -222,6 +260,11 @@ def measure(app, node: Node, args, flood_of: float = 0) -> dict:
     rate = signins / legit["seconds"]
     worker_ms = 1000 * used["workers"] / max(1, signins)
     database = used["mariadbd"] if args.backend == "mysql" else 0.0  # SQLite: in the workers
+    refused = flood["requests"] if flood else 0
+    refusal_ms = 0.0
+    if refused:
+        beyond = used["workers"] + database - signins * alone["_cpu s per sign-in"]
+        refusal_ms = 1000 * beyond / refused
     return {
         "flood": flood is not None,
         "hash limit (verifies/s)": limit,
@@ -235,7 +278,10 @@ def measure(app, node: Node, args, flood_of: float = 0) -> dict:
         "CPU ms per sign-in: hash": verify_ms,
         "CPU ms per sign-in: worker": worker_ms - verify_ms,
         "CPU ms per sign-in: database": 1000 * database / max(1, signins),
-        "refused attempts/s": (flood["requests"] / flood["seconds"]) if flood else 0,
+        "_cpu s per sign-in": (used["workers"] + database) / max(1, signins),
+        "refused attempts/s": (refused / flood["seconds"]) if flood else 0,
+        "refused per sign-in": refused / max(1, signins),
+        "CPU ms per refused attempt": refusal_ms,
         "sign-in statuses": legit["statuses"],
         "flood statuses": flood["statuses"] if flood else {},
         "socket errors": legit["socket_errors"] + (flood["socket_errors"] if flood else 0),
@@ -285,7 +331,7 @@ def report(args, passes: list[dict]) -> None:
     width = max(len(k) for k in passes[0]) + 2
     print(f"{'':{width}}" + "".join(f"{n:>24}" for n in names))
     for key in passes[0]:
-        if key == "flood":
+        if key == "flood" or key.startswith("_"):
             continue
         cells = []
         for result in passes:
@@ -295,6 +341,9 @@ def report(args, passes: list[dict]) -> None:
     if len(passes) == 2:
         kept = passes[1]["sign-ins/s"] / passes[0]["sign-ins/s"]
         print(f"\nsign-ins kept under the flood: {kept:.2f} of their throughput alone")
+        # The machine's other load moves the hash limit between the passes; shares do not.
+        share = passes[1]["share of the hash limit"] / passes[0]["share of the hash limit"]
+        print(f"... as shares of each pass's own hash limit: {share:.2f}")
 
 
 if __name__ == "__main__":

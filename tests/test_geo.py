@@ -90,3 +90,64 @@ def test_the_dashboards_show_country_names_and_codes(app, db, user_factory):
     listing = back_office.get_data(as_text=True)
     assert back_office.status_code == 200 and "133.0.0.1" in listing
     assert re.search(r"col-country\"[^>]*>\s*JP\s*<", listing)
+
+
+def test_everyones_country_rows_are_sharded_folded_and_added_up(app, db, user_factory, monkeypatch):
+    """As with everyone's other rollups: on a server database everyone's count of a country
+    for the open UTC day goes to the shard its attempt's microseconds pick (SQLite keeps one
+    shard); the first attempt after the day has closed folds its shards into shard 0. The
+    admin dashboard's country table adds the shards up all along, and a rebuild from the raw
+    attempts finds nothing to change."""
+    from datetime import timedelta
+
+    from tests.analytics_data import add_attempts
+    from tests.security_helpers import FIREFOX
+    from webapp.models.login_attempt import EVERYONE_SHARDS
+    from webapp.services import tracking
+
+    monkeypatch.setattr(tracking, "_FOLDED", {})
+    shards = 1 if db.engine.dialect.name == "sqlite" else EVERYONE_SHARDS
+    admin = user_factory(role="admin")
+    now = tracking.utcnow()
+    sent = 2 * EVERYONE_SHARDS
+    add_attempts(
+        [
+            (admin.id, now.replace(microsecond=n), ok, FIREFOX, reason, "password", JP)
+            for n in range(sent)
+            for ok, reason in [(True, "ok") if n % 2 == 0 else (False, "bad_credentials")]
+        ]
+    )
+
+    def everyone_in_japan():
+        return sorted(
+            db.session.execute(
+                select(
+                    LoginCountryStat.shard,
+                    LoginCountryStat.successes + LoginCountryStat.failures,
+                ).where(
+                    LoginCountryStat.user_key == EVERYONE_KEY,
+                    LoginCountryStat.day == geo.day_of(now),
+                    LoginCountryStat.country == "JP",
+                )
+            ).all()
+        )
+
+    def japan_on_the_admin_page(web):
+        page = web.get("/dashboard/admin/").get_data(as_text=True)
+        row = re.search(r"Japan \(JP\)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)<", page)
+        return int(row[1]), int(row[2])
+
+    assert everyone_in_japan() == [(n, sent // shards) for n in range(shards)]
+    web = client_at(app, JP)
+    assert login(web, admin.email).status_code == 302  # one more attempt, from Japan
+    assert japan_on_the_admin_page(web) == (sent // 2 + 1, sent // 2)
+    tomorrow = geo.day_of(now) + timedelta(days=1, minutes=1)
+    monkeypatch.setattr(tracking, "utcnow", lambda: tomorrow)
+    assert login(client_at(app, JP), admin.email).status_code == 302  # folds the closed day
+    db.session.expire_all()
+    assert everyone_in_japan() == [(0, sent + 2)]
+    assert japan_on_the_admin_page(web) == (sent // 2 + 2, sent // 2)
+    changes = rebuild_rollups()
+    db.session.commit()
+    assert changes["country_rows_changed"] == 0
+    assert changes["country_rows_added"] == changes["country_rows_removed"] == 0

@@ -93,15 +93,17 @@ class LoginDeviceStat(db.Model):
 
 
 class LoginCountryStat(db.Model):
-    """Successes and failures per (user key, UTC day, country): the countries charts read one
-    row per country and day, as the other charts read the other rollups."""
+    """Successes and failures per (user key, UTC day, country, shard): the countries charts
+    read one row per country and day (a few for everyone's open day), as the other charts
+    read the other rollups."""
 
     __tablename__ = "login_country_stats"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = {"sqlite_with_rowid": False, "implicit_returning": False}
 
     user_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     day = mapped_column(Timestamp, primary_key=True)
     country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    shard: Mapped[int] = _shard()
     successes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 

@@ -73,11 +73,13 @@ def notice_new_sign_in(
     if not rows:
         _remember(user.id, place.pairs(), now)
         return None
-    seen = {(kind, value) for kind, value, last in rows if last >= memory}
+    seen = {(kind, value): last for kind, value, last in rows if last >= memory}
     new = [pair for pair in place.pairs() if pair not in seen]
     if not has_device_cookie and ("device", place.device) not in new:
         new.append(("device", place.device))
-    _remember(user.id, [pair for pair in place.pairs() if pair in seen], now)
+    # The memory is counted in days: a pair refreshed within the last day is left as it is,
+    # which spares most sign-ins a write.
+    _remember(user.id, [pair for pair in place.pairs() if seen.get(pair, now) <= now - DAY], now)
     if not new:
         return None
     return _alert(user, ctx, place, [kind for kind, _value in new], now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from webapp.extensions import db
 from webapp.models import IpBlock, User, utcnow
@@ -30,11 +30,18 @@ def is_blocked(ip: str) -> bool:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return False
-    for block in live_blocks():
-        network = ipaddress.ip_network(block.cidr, strict=False)
+    # Every login request asks, refusals too: one column through Core, no ORM objects.
+    cidrs = db.session.connection().execute(_LIVE_CIDRS, {"now": utcnow()}).scalars()
+    for cidr in cidrs:
+        network = ipaddress.ip_network(cidr, strict=False)
         if address.version == network.version and address in network:
             return True
     return False
+
+
+_LIVE_CIDRS = select(IpBlock.__table__.c.cidr).where(
+    IpBlock.__table__.c.expires_at > bindparam("now")
+)
 
 
 def block_errors(cidr, hours, reason) -> dict[str, list[str]]:

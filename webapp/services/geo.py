@@ -59,30 +59,23 @@ def day_of(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def add_to_rollup(cells: dict, keys: tuple[int, ...], when: datetime, success: bool, code: str):
-    """Count one attempt into country-rollup cells {(key, day, country): [successes, failures]}."""
-    day = day_of(when)
-    for key in keys:
-        cells[(key, day, code)][0 if success else 1] += 1
-
-
 def new_cells() -> dict:
-    """Empty country-rollup cells."""
+    """Empty country-rollup cells {(key, day, country, shard): [successes, failures]}."""
     return defaultdict(lambda: [0, 0])
 
 
 def rows_of(cells: dict) -> list[dict]:
     """Country-rollup cells as upsert rows."""
     return [
-        {"user_key": k, "day": d, "country": c, "successes": v[0], "failures": v[1]}
-        for (k, d, c), v in cells.items()
+        {"user_key": k, "day": d, "country": c, "shard": n, "successes": v[0], "failures": v[1]}
+        for (k, d, c, n), v in cells.items()
     ]
 
 
 def countries(keys: list[int], start: datetime, end: datetime) -> list[dict]:
     """Attempts per country for rollup keys over the UTC days that touch [start, end), most
     first: {"code", "name", "successes", "failures", "total"}. Whole UTC days: a window in
-    another zone counts up to a day more at its edges."""
+    another zone counts up to a day more at its edges. The sums add everyone's shards up."""
     stat = LoginCountryStat
     rows = db.session.execute(
         select(stat.country, func.sum(stat.successes), func.sum(stat.failures))

@@ -157,8 +157,8 @@ class RollupBatch:
     """Rollup increments for many attempts, written with a few upserts.
 
     Every attempt counts for its user (or the no-account key) and for everyone, in the shard
-    of everyone's rows its moment picks (always 0 on SQLite); a failure also counts for its IP
-    address and the email tried.
+    of everyone's rows its moment picks (always 0 on SQLite), and so does its country; a
+    failure also counts for its IP address and the email tried.
     """
 
     def __init__(self) -> None:
@@ -181,14 +181,7 @@ class RollupBatch:
         email: str = "",
     ) -> None:
         """Count one attempt (ip and email as the attempt row stores them)."""
-        geo.add_to_rollup(
-            self.countries,
-            (user_id or NO_ACCOUNT_KEY, EVERYONE_KEY),
-            when,
-            success,
-            geo.country_of(ip),
-        )
-        bucket = bucket_of(when)
+        bucket, day, country = bucket_of(when), geo.day_of(when), geo.country_of(ip)
         facets = ua_facets(user_agent or "")
         starts = [(span, floor_to(bucket, size)) for span, size in DEVICE_SPANS.items()]
         if not success:
@@ -203,6 +196,8 @@ class RollupBatch:
             for span, begins in starts:
                 shard = self._shard(shared, spread, begins, DEVICE_SPANS[span])
                 self.devices[(key, span, begins, *facets, shard)] += 1
+            shard = self._shard(shared, spread, day, DEVICE_SPANS[DAY])
+            self.countries[(key, day, country, shard)][0 if success else 1] += 1
 
     def _shard(self, shared: bool, spread: int, begins: datetime, size: timedelta) -> int:
         """Everyone's rows of a span still open are spread over the shards; a closed span's
@@ -357,6 +352,13 @@ def count_attempt(ctx: AttemptContext) -> None:
     batch.write()
 
 
+# The rollups whose everyone rows are sharded: the column that starts a row's span, and the
+# spans (by the name in a span column, None for a rollup of one span).
+SHARDED = (
+    (LoginStat, "bucket_start", {None: BUCKET}),
+    (LoginDeviceStat, "bucket_start", DEVICE_SPANS),
+    (LoginCountryStat, "day", {None: DEVICE_SPANS[DAY]}),
+)
 # Per database, the quarter this process last folded the shards before.
 _FOLDED: dict[str, datetime] = {}
 # How far back a fold looks: spans that closed while no attempt was recorded are folded too.
@@ -376,7 +378,7 @@ def fold_closed_shards(now: datetime) -> None:
     if everyone_shards() == 1 or _FOLDED.get(database, datetime.min) >= current:
         return
     _FOLDED[database] = current
-    for model, spans in ((LoginStat, {None: BUCKET}), (LoginDeviceStat, DEVICE_SPANS)):
+    for model, begins, spans in SHARDED:
         table = model.__table__
         keys = [c for c in table.primary_key.columns if c.name != "shard"]
         values = [table.c[c] for c in COUNTERS[model] + NEWEST[model]]
@@ -385,8 +387,8 @@ def fold_closed_shards(now: datetime) -> None:
             where = [
                 table.c.user_key == EVERYONE_KEY,
                 table.c.shard > 0,
-                table.c.bucket_start >= closed - FOLD_REACH,
-                table.c.bucket_start < closed,
+                table.c[begins] >= closed - FOLD_REACH,
+                table.c[begins] < closed,
             ]
             if span is not None:
                 where.append(table.c.span == span)
