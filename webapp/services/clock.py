@@ -8,12 +8,12 @@ CET", "… UTC"). The live widget's script builds the same shape in the browser.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import Flask, has_app_context
-from flask_babel import get_locale, get_timezone
+from flask_babel import format_timedelta, get_locale, get_timezone
 from markupsafe import Markup, escape
 
 PATTERN = "d MMM y, HH:mm"
@@ -32,6 +32,12 @@ def when(
         local, PATTERN_SECONDS if seconds else PATTERN, tzinfo=zone, locale=_locale()
     )
     return f"{text} {zone_label(local)}"
+
+
+def in_words(seconds: int) -> str:
+    """A wait from now, in the viewer's language: 'in 4 minutes'."""
+    wait = timedelta(seconds=max(1, seconds))
+    return format_timedelta(wait, granularity="second", add_direction=True)
 
 
 def zone_label(local: datetime) -> str:
