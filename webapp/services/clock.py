@@ -58,6 +58,18 @@ def zone_name(zone: tzinfo | str | None = None) -> str:
     return getattr(zone, "key", None) or getattr(zone, "zone", None) or str(zone)
 
 
+def zone_labels(zone: tzinfo | str | None = None) -> dict[int, str]:
+    """The zone's short names by UTC offset in minutes (winter and summer), for the scripts
+    that format times in the browser: they name the zone as the server does."""
+    zone = _zone(zone)
+    year = datetime.now(UTC).year
+    labels = {}
+    for month in (1, 7):
+        local = datetime(year, month, 1, 12, tzinfo=UTC).astimezone(zone)
+        labels[int(local.utcoffset().total_seconds() // 60)] = zone_label(local)
+    return labels
+
+
 def aware(moment: datetime) -> datetime:
     """A stored naive-UTC moment made aware (aware moments pass unchanged)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
@@ -79,9 +91,10 @@ def admin_datetime_formatter(view, value, *args) -> Markup:
 
 
 def init_clock(app: Flask) -> None:
-    """The |when filter and the viewer's zone name for every template."""
+    """The |when filter, and the viewer's zone name and labels, for every template."""
     app.add_template_filter(when, "when")
     app.add_template_global(zone_name, "zone_name")
+    app.add_template_global(zone_labels, "zone_labels")
 
 
 def _zone(zone: tzinfo | str | None) -> tzinfo:
