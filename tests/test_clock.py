@@ -110,3 +110,15 @@ def test_the_security_page_uses_the_same_clock(client, db, user_factory):
     db.session.commit()
     html = client.get("/account/security").get_data(as_text=True)
     assert "15 Jan 2025, 09:14 CET" in html
+
+
+def test_an_admin_reads_a_users_sign_ins_in_the_admins_own_zone(client, db, user_factory):
+    admin, user = user_factory(role="admin"), user_factory()
+    set_zone(db, admin, "America/New_York")
+    set_zone(db, user, "Asia/Tokyo")
+    login(client, admin.email)
+    db.session.add(attempt_at(STORED, user.id))
+    db.session.commit()
+    html = client.get(f"/dashboard/admin/users/{user.id}/?{DAY}").get_data(as_text=True)
+    assert "times in America/New_York (your zone, not theirs)" in html
+    assert "15 Jan 2025, 03:14:27 EST" in html and "Tokyo" not in html
