@@ -148,3 +148,9 @@ def test_rate_limiting_can_be_switched_off(app_factory):
     client = app.test_client()
     codes = {login(client, f"u{i}@example.com", "bad-password").status_code for i in range(12)}
     assert codes == {200}
+
+
+def test_a_failed_sign_in_never_sends_the_encrypted_password_back(client):
+    r = login(client, "who@example.com", "", encrypted_password="abcd")
+    assert r.status_code in (200, 400) and 'value="abcd"' not in r.text
+    assert 'value="who@example.com"' in r.text

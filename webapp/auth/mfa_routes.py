@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user
 
 from webapp.auth import bp
@@ -13,6 +12,7 @@ from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
 from webapp.services import api_tokens, auth, code_tries, devices, timing
 from webapp.services import mfa as factors
+from webapp.services.clock import in_words
 from webapp.web import (
     config_limit,
     device_cookie,
@@ -111,9 +111,9 @@ def mfa():
             status = 400
         elif result.status == "locked":
             session.pop("mfa_token", None)
-            minutes = math.ceil(result.retry_after / 60)
+            wait = in_words(result.retry_after)
             flash(
-                f"Too many failed sign-ins for this email. Try again in {minutes} minute(s).",
+                gettext("Too many failed sign-ins for this email. Try again %(wait)s.", wait=wait),
                 "danger",
             )
             return redirect(url_for("auth.login"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import (
     abort,
     current_app,
@@ -16,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_jwt_extended import unset_jwt_cookies
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -41,6 +40,7 @@ from webapp.services import (
     sources,
     timing,
 )
+from webapp.services.clock import in_words
 from webapp.services.signup import Registration
 from webapp.web import (
     client_ip,
@@ -106,12 +106,15 @@ def login():
         if result.status == "mfa_required":
             return mfa_routes.ask_second_factor(result, form.next.data)
         if result.status == "locked":
-            minutes = math.ceil(result.retry_after / 60)
             flash(
-                f"Too many failed sign-ins for this email. Try again in {minutes} minute(s), "
-                "or use the unlock link we emailed to the account owner.",
+                gettext(
+                    "Too many failed sign-ins for this email. Try again %(wait)s, or use the "
+                    "unlock link we emailed to the account owner.",
+                    wait=in_words(result.retry_after),
+                ),
                 "danger",
             )
+            form.encrypted_password.data = ""  # what was typed comes back, never a password
             response = current_app.make_response(
                 (render_template("auth/login.html", form=form), 429)
             )
@@ -124,6 +127,7 @@ def login():
     elif request.method == "POST":
         current_attempt().finish("invalid_input")
         status = 400
+    form.encrypted_password.data = ""
     return render_template("auth/login.html", form=form, unverified_email=unverified_email), status
 
 
