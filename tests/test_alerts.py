@@ -4,7 +4,8 @@ the dashboard notice."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -72,7 +73,7 @@ def test_new_device_network_or_country_alerts(
         assert event.details == what
         body = mails[0].body
         assert ip in body and event.device in body
-        assert re.search(r"Time: +\d{4}-\d\d-\d\d \d\d:\d\d \(UTC\)", body)
+        assert re.search(r"Time: +\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC\n", body)
         assert ("Australia (AU)" if ip == AU else "United Kingdom (GB)") in body
         assert "/auth/alert/" in body
 
@@ -91,7 +92,9 @@ def test_the_alert_time_is_in_the_users_zone(app, db, user_factory, outbox):
     signed_in(client_at(app, GB), user.email)
     signed_in(client_at(app, AU), user.email)
     [mail] = alerts_in(outbox)
-    assert "(Asia/Kathmandu)" in mail.body
+    [event] = new_sign_ins(db)
+    local = event.created_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Kathmandu"))
+    assert f"Time:    {local.day} {local:%b %Y, %H:%M} UTC+05:45" in mail.body
 
 
 @pytest.mark.parametrize("days, alerted", [(89, False), (91, True)])

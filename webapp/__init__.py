@@ -30,6 +30,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     _finish_config(app)
 
     from webapp.extensions import babel, bootstrap, csrf, db, jwt, limiter, login_manager, migrate
+    from webapp.services.clock import init_clock
     from webapp.services.i18n import select_locale, select_timezone
     from webapp.services.mail import init_mail
 
@@ -42,6 +43,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     jwt.init_app(app)
     bootstrap.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    init_clock(app)
 
     from webapp.account import bp as account_bp
     from webapp.api import bp as api_bp

@@ -5,13 +5,24 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.extensions import limiter, login_manager
 from webapp.hooks import mark_attempt_refused
+from webapp.services.clock import in_words
 from webapp.services.health import database_unreachable
 from webapp.web import wants_json
 
@@ -56,6 +67,24 @@ def retry_after_seconds(error: HTTPException) -> int:
     return 60
 
 
+def try_again_in(seconds: int) -> str:
+    """When a refused person may try again, in words: 'Try again in 4 minutes.'"""
+    return gettext("Too many attempts. Try again %(wait)s.", wait=in_words(seconds))
+
+
+def form_refused(seconds: int):
+    """A form page a rate limit refused, drawn again with what was typed (never a
+    password), the wait in words and Retry-After; None when the request is not one."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    render = getattr(view, "redraw_when_limited", None)
+    if render is None or request.method != "POST" or wants_json():
+        return None
+    flash(try_again_in(seconds), "danger")
+    response = make_response(render(), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def error_response(code: int, description: str | None = None, retry_after: int | None = None):
     """Render one error as JSON or HTML, with Retry-After on 429."""
     message = description or MESSAGES.get(code, "Error")
@@ -98,7 +127,8 @@ def register_error_handlers(app: Flask) -> None:
         code = error.code or 500
         if code == 429:
             mark_attempt_refused("rate_limited")
-            return error_response(429, MESSAGES[429], retry_after_seconds(error))
+            seconds = retry_after_seconds(error)
+            return form_refused(seconds) or error_response(429, MESSAGES[429], seconds)
         mark_attempt_refused("error" if code >= 500 else "bad_request")
         described = error.description if code in (400, 413) and _custom(error) else None
         if code == 413 and request.endpoint in UPLOAD_LIMITS:

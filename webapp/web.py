@@ -64,6 +64,18 @@ def device_cookie() -> str | None:
     return request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
 
 
+def redraw_when_limited(render):
+    """Decorate a form view (under its route): when a rate limit refuses a POST to it, the
+    429 draws the page again with render(), a form refilled from what was typed, instead of
+    a bare error page."""
+
+    def mark(view):
+        view.redraw_when_limited = render
+        return view
+
+    return mark
+
+
 def email_key() -> str:
     """Rate-limit key for per-email limits, for forms and JSON bodies alike."""
     return f"email:{submitted_email()}"

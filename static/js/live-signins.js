@@ -7,6 +7,42 @@
   }
   var list = box.querySelector("ul");
   var stamp = box.querySelector("[data-updated]");
+  var zone = box.getAttribute("data-timezone") || "UTC";
+  var labels = JSON.parse(box.getAttribute("data-zone-labels") || "{}");
+  var lang = document.documentElement.lang || undefined;
+  var format = null;
+  try {
+    // The server's shape: "30 Nov 2026, 09:14 CET", 24-hour, in the user's zone (not the browser's).
+    format = new Intl.DateTimeFormat(lang, {
+      timeZone: zone,
+      day: "numeric",
+      month: "short",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "short",
+    });
+  } catch (error) {
+    format = null; // an unknown zone or an old browser: the ISO text below still reads right
+  }
+
+  /* An API timestamp (ISO 8601 with the zone's offset) as the server's pages show times. */
+  function when(iso) {
+    var date = new Date(iso);
+    if (!format || isNaN(date.getTime())) {
+      return iso.replace("T", " ").slice(0, 16);
+    }
+    var parts = {};
+    format.formatToParts(date).forEach(function (part) {
+      parts[part.type] = part.value;
+    });
+    var offset = /([+-])(\d\d):(\d\d)$/.exec(iso);
+    var minutes = offset ? (offset[1] === "-" ? -1 : 1) * (offset[2] * 60 + Number(offset[3])) : 0;
+    var label = labels[String(minutes)] || parts.timeZoneName;
+    return parts.day + " " + parts.month + " " + parts.year + ", " +
+      parts.hour + ":" + parts.minute + " " + label;
+  }
 
   function render(items) {
     list.textContent = "";
@@ -20,7 +56,7 @@
       var li = document.createElement("li");
       li.className = "list-group-item d-flex justify-content-between gap-2 small";
       var left = document.createElement("span");
-      left.textContent = item.timestamp.replace("T", " ").slice(0, 19) + " · " + item.device;
+      left.textContent = when(item.timestamp) + " · " + item.device;
       var badge = document.createElement("span");
       badge.className = "badge " + (item.success ? "text-bg-success" : "text-bg-danger");
       badge.textContent = item.success ? "success" : item.reason.replace(/_/g, " ");
@@ -28,7 +64,10 @@
       li.appendChild(badge);
       list.appendChild(li);
     });
-    stamp.textContent = new Date().toLocaleTimeString();
+    stamp.textContent = new Date().toLocaleTimeString(lang, {
+      timeZone: format ? zone : undefined,
+      hourCycle: "h23",
+    });
     box.setAttribute("data-loaded", "true");
   }
 

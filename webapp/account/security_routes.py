@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
@@ -11,7 +9,6 @@ from webapp.account import bp
 from webapp.extensions import db
 from webapp.models import SecurityEvent
 from webapp.services import alerts, devices, mfa, security
-from webapp.services.analytics import viewer_timezone
 
 PAGE_SIZE = 25
 
@@ -32,8 +29,6 @@ def security_page():
         notices=alerts.pending_notices(current_user.id),
         devices=devices.live_devices(current_user.id),
         browsers=mfa.trusted_browsers(current_user.id),
-        tz=viewer_timezone(current_user),
-        utc=UTC,
     )
 
 

@@ -6,12 +6,15 @@ Staff see everything read-only; admins may edit and run actions. Every change is
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
+from flask_admin.model.typefmt import DETAIL_FORMATTERS
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -46,6 +49,7 @@ from webapp.services import (
     sessions,
     sources,
 )
+from webapp.services.clock import admin_datetime_formatter
 from webapp.services.roles import is_admin, is_staff
 from webapp.services.spreadsheets import safe_cell
 from webapp.web import reauth_redirect
@@ -81,6 +85,9 @@ class SecureModelView(SecureMixin, ModelView):
 
     page_size = 50
     admin_only = False  # True: staff cannot even read it
+    # Times in the viewer's zone, named, to the minute (the stored UTC value as a tooltip).
+    column_type_formatters = DEFAULT_FORMATTERS | {datetime: admin_datetime_formatter}
+    column_type_formatters_detail = DETAIL_FORMATTERS | {datetime: admin_datetime_formatter}
 
     def is_accessible(self) -> bool:
         return is_admin(current_user) if self.admin_only else is_staff(current_user)

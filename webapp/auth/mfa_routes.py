@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user
 
 from webapp.auth import bp
 from webapp.auth.forms import EmailForm, LoginCodeForm, SecondFactorForm
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, devices, timing
+from webapp.services import api_tokens, auth, code_tries, devices, timing
 from webapp.services import mfa as factors
-from webapp.web import config_limit, device_cookie, email_key, safe_next_url
+from webapp.services.clock import in_words
+from webapp.web import (
+    config_limit,
+    device_cookie,
+    email_key,
+    redraw_when_limited,
+    safe_next_url,
+)
 
 STEP_ERRORS = {
     "bad_code": "That code is not right.",
@@ -56,7 +62,23 @@ def set_trust_cookie(response, value: str) -> None:
     )
 
 
+def _mfa_page() -> str:
+    """The second step again, with no code typed (a 429 draws it)."""
+    form = SecondFactorForm()
+    form.code.data = ""
+    methods = session.get("mfa_methods") or list(factors.SECOND_FACTORS)
+    return render_template("auth/mfa.html", form=form, methods=methods)
+
+
+def _login_code_verify_page() -> str:
+    """The code sign-in form with the email typed and no code (a 429 draws it again)."""
+    form = LoginCodeForm()
+    form.code.data = ""
+    return render_template("auth/login_code_verify.html", form=form)
+
+
 @bp.route("/mfa", methods=["GET", "POST"])
+@redraw_when_limited(_mfa_page)
 @limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
 def mfa():
     """The second step of a sign-in."""
@@ -89,9 +111,9 @@ def mfa():
             status = 400
         elif result.status == "locked":
             session.pop("mfa_token", None)
-            minutes = math.ceil(result.retry_after / 60)
+            wait = in_words(result.retry_after)
             flash(
-                f"Too many failed sign-ins for this email. Try again in {minutes} minute(s).",
+                gettext("Too many failed sign-ins for this email. Try again %(wait)s.", wait=wait),
                 "danger",
             )
             return redirect(url_for("auth.login"))
@@ -106,6 +128,7 @@ def mfa():
 
 
 @bp.route("/mfa/email-code", methods=["POST"])
+@redraw_when_limited(_mfa_page)
 @limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=lambda: session.get("mfa_token", ""))
 def mfa_email_code():
     """Mail a code usable once as the second factor of this sign-in."""
@@ -120,6 +143,7 @@ def mfa_email_code():
 
 
 @bp.route("/mfa/sms-code", methods=["POST"])
+@redraw_when_limited(_mfa_page)
 @limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=lambda: session.get("mfa_token", ""))
 def mfa_sms_code():
     """Text a code usable once as the second factor of this sign-in."""
@@ -133,6 +157,7 @@ def mfa_sms_code():
 
 
 @bp.route("/login-code", methods=["GET", "POST"])
+@redraw_when_limited(lambda: render_template("auth/login_code.html", form=EmailForm()))
 @limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=email_key, methods=["POST"])
 def login_code():
     """Passwordless, first half: mail a sign-in code (the same answer for every email)."""
@@ -143,6 +168,7 @@ def login_code():
         with timing.enumeration_floor():
             auth.request_login_code(form.email.data)
             db.session.commit()
+        code_tries.forget(code_tries.SIGN_IN, form.email.data)
         flash("If this address can sign in, a code is on its way.", "info")
         email = auth.normalise_email(form.email.data)
         return redirect(url_for("auth.login_code_verify", email=email))
@@ -151,6 +177,7 @@ def login_code():
 
 
 @bp.route("/login-code/verify", methods=["GET", "POST"])
+@redraw_when_limited(_login_code_verify_page)
 @limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
 def login_code_verify():
     """Passwordless, second half: the code signs in (or leads to the second step)."""
@@ -175,14 +202,15 @@ def login_code_verify():
         if result.status == "mfa_required":
             return ask_second_factor(result, None)
         if result.status == "locked":
-            minutes = math.ceil(result.retry_after / 60)
-            form.code.errors = [f"Too many wrong codes. Ask for a new one in {minutes} minute(s)."]
+            wait = result.retry_after
+            form.code.errors = [code_tries.locked_message(code_tries.SIGN_IN, wait)]
             status = 429
         elif result.status == "expired":
             form.code.errors = ["This code has expired. Ask for a new one."]
             status = 400
         else:
-            form.code.errors = ["That code is not right."]
+            email = form.email.data
+            form.code.errors = [code_tries.wrong_code_message(code_tries.SIGN_IN, email)]
             status = 400
     elif request.method == "POST":
         current_attempt().finish("invalid_input")

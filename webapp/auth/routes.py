@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -15,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_jwt_extended import unset_jwt_cookies
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -29,7 +29,18 @@ from webapp.auth.forms import (
 )
 from webapp.extensions import db, limiter
 from webapp.hooks import current_attempt
-from webapp.services import api_tokens, auth, captcha, devices, rsa_keys, signup, sources, timing
+from webapp.services import (
+    api_tokens,
+    auth,
+    captcha,
+    code_tries,
+    devices,
+    rsa_keys,
+    signup,
+    sources,
+    timing,
+)
+from webapp.services.clock import in_words
 from webapp.services.signup import Registration
 from webapp.web import (
     client_ip,
@@ -37,6 +48,7 @@ from webapp.web import (
     device_cookie,
     email_key,
     link_failed,
+    redraw_when_limited,
     safe_next_url,
 )
 
@@ -56,7 +68,15 @@ def _signed_in(result: auth.LoginResult, next_url: str | None):
     return response
 
 
+def _login_page() -> str:
+    """The sign-in form as typed, without the password (a 429 draws it again)."""
+    form = LoginForm()
+    form.encrypted_password.data = ""
+    return render_template("auth/login.html", form=form)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@redraw_when_limited(_login_page)
 @limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
 def login():
     """Log in with email and password."""
@@ -86,12 +106,15 @@ def login():
         if result.status == "mfa_required":
             return mfa_routes.ask_second_factor(result, form.next.data)
         if result.status == "locked":
-            minutes = math.ceil(result.retry_after / 60)
             flash(
-                f"Too many failed sign-ins for this email. Try again in {minutes} minute(s), "
-                "or use the unlock link we emailed to the account owner.",
+                gettext(
+                    "Too many failed sign-ins for this email. Try again %(wait)s, or use the "
+                    "unlock link we emailed to the account owner.",
+                    wait=in_words(result.retry_after),
+                ),
                 "danger",
             )
+            form.encrypted_password.data = ""  # what was typed comes back, never a password
             response = current_app.make_response(
                 (render_template("auth/login.html", form=form), 429)
             )
@@ -104,6 +127,7 @@ def login():
     elif request.method == "POST":
         current_attempt().finish("invalid_input")
         status = 400
+    form.encrypted_password.data = ""
     return render_template("auth/login.html", form=form, unverified_email=unverified_email), status
 
 
@@ -132,8 +156,20 @@ def logout():
     return response
 
 
+def _register_page() -> str:
+    """The sign-up form as typed, without the passwords (a 429 draws it again)."""
+    return render_template("auth/register.html", form=register_form(), captcha=captcha.provider())
+
+
+def _reached_checks(response) -> bool:
+    """Only sign-ups that passed validation use up the limit: a too-short username is fixed
+    and sent again, not held against the person (a taken name or email always counts)."""
+    return g.get("registration_counted", False)
+
+
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(config_limit("RATELIMIT_REGISTER"), methods=["POST"])
+@redraw_when_limited(_register_page)
+@limiter.limit(config_limit("RATELIMIT_REGISTER"), methods=["POST"], deduct_when=_reached_checks)
 def register():
     """Create an account and send the verification email."""
     if current_user.is_authenticated:
@@ -151,9 +187,11 @@ def register():
             ip=client_ip(),
             hide_existing=hide,
         )
+        g.registration_counted = result.counted
         db.session.commit()
         if result.status != "invalid":
             email = auth.normalise_email(form.email.data)
+            code_tries.forget(code_tries.VERIFY, email)
             flash(
                 f"Check your mail: we sent a link and a code to {email}."
                 if hide
@@ -234,7 +272,15 @@ def verify_link(token: str):
     return link_failed(message, EmailForm())
 
 
+def _verify_page() -> str:
+    """The verification form with the email typed and no code (a 429 draws it again)."""
+    form = VerifyCodeForm()
+    form.code.data = ""
+    return render_template("auth/verify_code.html", form=form, resend=EmailForm())
+
+
 @bp.route("/verify", methods=["GET", "POST"])
+@redraw_when_limited(_verify_page)
 @limiter.limit(config_limit("RATELIMIT_LOGIN"), methods=["POST"])
 def verify_code():
     """Verify an email address with the 6-digit code."""
@@ -249,14 +295,13 @@ def verify_code():
             flash("Your email address is verified. You can log in now.", "success")
             return redirect(url_for("auth.login"))
         if result.status == "locked":
-            minutes = math.ceil(result.retry_after / 60)
-            form.code.errors = [f"Too many wrong codes. Try again in {minutes} minute(s)."]
+            form.code.errors = [code_tries.locked_message(code_tries.VERIFY, result.retry_after)]
             status = 429
         elif result.status == "expired":
             form.code.errors = ["This code has expired. Request a new email below."]
             status = 400
         else:
-            form.code.errors = ["That code is not right."]
+            form.code.errors = [code_tries.wrong_code_message(code_tries.VERIFY, form.email.data)]
             status = 400
     elif request.method == "POST":
         status = 400
@@ -269,6 +314,7 @@ def verify_code():
 
 
 @bp.route("/resend-verification", methods=["POST"])
+@redraw_when_limited(_verify_page)
 @limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=email_key)
 def resend_verification():
     """Send a fresh verification email (same answer whether or not the account exists)."""
@@ -277,6 +323,7 @@ def resend_verification():
         with timing.enumeration_floor():
             auth.resend_verification(form.email.data)
             db.session.commit()
+        code_tries.forget(code_tries.VERIFY, form.email.data)
         flash("If that account is waiting for verification, a new email is on its way.", "info")
         return redirect(url_for("auth.verify_code", email=auth.normalise_email(form.email.data)))
     flash("Enter a valid email address.", "danger")
@@ -284,6 +331,7 @@ def resend_verification():
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
+@redraw_when_limited(lambda: render_template("auth/forgot.html", form=EmailForm()))
 @limiter.limit(config_limit("RATELIMIT_EMAIL"), key_func=email_key, methods=["POST"])
 def forgot_password():
     """Ask for a password reset link (same answer for every email)."""

@@ -11,7 +11,7 @@ once: the event's resolution is the single use.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp.extensions import db
 from webapp.models import KnownSignIn, SecurityEvent, User, utcnow
-from webapp.services import geo
+from webapp.services import clock, geo
 from webapp.services.analytics import viewer_timezone
 from webapp.services.mail import send_email
 from webapp.services.tracking import AttemptContext, device_label, ua_facets
@@ -115,13 +115,12 @@ def _alert(
     )
     db.session.add(event)
     db.session.flush()
-    local = now.replace(tzinfo=UTC).astimezone(viewer_timezone(user))
     send_email(
         user.email,
         "New sign-in to your account",
         "new_sign_in",
         user=user,
-        when=f"{local:%Y-%m-%d %H:%M} ({local.tzinfo})",
+        when=clock.when(now, viewer_timezone(user)),  # the recipient's zone
         device=label,
         ip=ctx.ip,
         country=geo.country_label(place.country),

@@ -9,12 +9,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from webapp.services import analytics
+from webapp.services import analytics, clock
 from webapp.services.analytics import Scope, Window
 from webapp.services.spreadsheets import safe_row
 
 ACTIVITY_ROWS_MAX = 50_000
 SELECTED_FILL = PatternFill("solid", fgColor="FFF3CD")
+# Times are real spreadsheet dates (sortable, filterable), wall clock of the zone in the header.
+MINUTES_FORMAT = "yyyy-mm-dd hh:mm"
+SECONDS_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 def report_filename(window: Window, label: str) -> str:
@@ -62,10 +65,11 @@ def build_report(
                     row["successful"],
                     row["failed"],
                     row["success_rate"],
-                    row["last_login"].strftime("%Y-%m-%d %H:%M") if row["last_login"] else "",
+                    clock.local_naive(row["last_login"], window.tz),
                 ]
             )
         )
+        summary.cell(summary.max_row, 8).number_format = MINUTES_FORMAT
         if user.id == selected:
             for cell in summary[summary.max_row]:
                 cell.font, cell.fill = Font(bold=True), SELECTED_FILL
@@ -105,7 +109,7 @@ def build_report(
         activity.append(
             safe_row(
                 [
-                    row["timestamp"].strftime("%Y-%m-%d %H:%M:%S"),
+                    clock.local_naive(row["timestamp"], window.tz),
                     row["user_id"],
                     row["email"],
                     "success" if row["success"] else "failure",
@@ -116,6 +120,7 @@ def build_report(
                 ]
             )
         )
+        activity.cell(activity.max_row, 1).number_format = SECONDS_FORMAT
     for sheet in book.worksheets:
         for i, cell in enumerate(sheet[1], start=1):
             sheet.column_dimensions[get_column_letter(i)].width = max(12, len(str(cell.value)) + 4)

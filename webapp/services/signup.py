@@ -38,6 +38,9 @@ class SignUpResult:
     status: str
     user: User | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # Whether a rate limit counts it: refusals for the shape of the input alone (a short
+    # username, a weak password) do not; anything that tells whether a name is taken does.
+    counted: bool = True
 
 
 def sign_up(
@@ -72,7 +75,7 @@ def sign_up(
             _notify_owner(owner)
             return SignUpResult("existing")
     if errors:
-        return SignUpResult("invalid", errors=errors)
+        return SignUpResult("invalid", errors=errors, counted=_taken(form, email))
     try:
         user = auth.register(
             form.username,
@@ -84,6 +87,14 @@ def sign_up(
     except auth.RegistrationTaken as taken:  # a parallel sign-up won the race
         return SignUpResult("invalid", errors=taken.errors)
     return SignUpResult("created", user)
+
+
+def _taken(form: Registration, email: str) -> bool:
+    """Whether the username or the email already belongs to an account."""
+    name = (form.username or "").strip()
+    return bool(name and auth.username_taken(name)) or (
+        bool(email) and auth.find_user_by_email(email) is not None
+    )
 
 
 def is_disposable(email: str) -> bool:
