@@ -179,11 +179,12 @@ def _is_set(view, context, model, name):
 
 
 def _user_link(user_id: int | None, label: str) -> Markup | str:
-    """An account's email, linked to its record in the back office."""
+    """An account's email (cut when long), linked to its record in the back office."""
+    text = Markup('<span class="cell-truncate" title="{0}">{0}</span>').format(label)
     if user_id is None:
-        return label
+        return text
     url = url_for("admin_users.details_view", id=user_id)
-    return Markup('<a href="{}">{}</a>').format(url, label)
+    return Markup('<a href="{}">{}</a>').format(url, text)
 
 
 def _session_owner(view, context, model, name):
@@ -594,7 +595,8 @@ class AuditAdmin(ReadOnlyModelView):
             return f"{model.target_type} #{model.target_id} (no longer exists)"
         return _user_link(user_id, label)
 
-    column_formatters = {"target_id": _target}
+    column_formatters = {"target_id": _target, "actor_email": _truncated(24)}
+    column_formatters_detail = {"target_id": _target}
 
 
 class OutboxAdmin(ReadOnlyModelView):
