@@ -12,13 +12,13 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
-from flask_admin.model import typefmt
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
+from webapp.admin import changes
+from webapp.admin.formatters import is_set, session_owner, truncated, user_link
 from webapp.auth.forms import ValidEmail
 from webapp.extensions import db
 from webapp.hooks import csp_nonce
@@ -40,11 +40,8 @@ from webapp.services import (
     audit,
     auth,
     blocks,
-    lockout,
-    mfa,
     outbox,
     reauth,
-    security,
     sessions,
     sources,
 )
@@ -160,37 +157,6 @@ def _changes(form) -> str:
     )
 
 
-def _truncated(limit: int = 40):
-    """A list formatter that cuts text past limit characters, the whole of it in the title."""
-
-    def format_cell(view, context, model, name):
-        text = str(getattr(model, name) or "")
-        if len(text) <= limit:
-            return text
-        return Markup('<span class="cell-truncate" title="{0}">{0}</span>').format(text)
-
-    return format_cell
-
-
-def _is_set(view, context, model, name):
-    """A list cell for a "since when" column: a check when set (the details page has the time)."""
-    value = getattr(model, name) is not None
-    return typefmt.bool_formatter(view, value, view.column_labels.get(name, name))
-
-
-def _user_link(user_id: int | None, label: str) -> Markup | str:
-    """An account's email (cut when long), linked to its record in the back office."""
-    text = Markup('<span class="cell-truncate" title="{0}">{0}</span>').format(label)
-    if user_id is None:
-        return text
-    url = url_for("admin_users.details_view", id=user_id)
-    return Markup('<a href="{}">{}</a>').format(url, text)
-
-
-def _session_owner(view, context, model, name):
-    return _user_link(model.user_id, model.user.email if model.user else "")
-
-
 class ReadOnlyModelView(SecureModelView):
     """Records nobody edits by hand."""
 
@@ -247,10 +213,10 @@ class UserAdmin(SecureModelView):
         "mfa_required": "2FA required",
     }
     column_formatters = {
-        "email": _truncated(),
-        "username": _truncated(24),
-        "email_verified_at": _is_set,
-        "totp_enabled_at": _is_set,
+        "email": truncated(),
+        "username": truncated(24),
+        "email_verified_at": is_set,
+        "totp_enabled_at": is_set,
     }
     column_formatters_detail = {}
     column_searchable_list = ("email", "username")
@@ -295,31 +261,31 @@ class UserAdmin(SecureModelView):
 
     @action("verify", "Mark email verified")
     def action_verify(self, ids):
-        self._audited(ids, "mark_verified", _verify)
+        self._audited(ids, "mark_verified", changes.verify)
 
     @action("activate", "Activate")
     def action_activate(self, ids):
-        self._audited(ids, "activate", lambda u: _set_active(u, True))
+        self._audited(ids, "activate", lambda u: changes.set_active(u, True))
 
     @action("deactivate", "Deactivate", "Deactivate the selected users and end their sessions?")
     def action_deactivate(self, ids):
-        self._audited(ids, "deactivate", lambda u: _set_active(u, False))
+        self._audited(ids, "deactivate", lambda u: changes.set_active(u, False))
 
     @action("unlock", "Unlock sign-in")
     def action_unlock(self, ids):
-        self._audited(ids, "unlock", _unlock)
+        self._audited(ids, "unlock", changes.unlock)
 
     @action("force_reset", "Force a password reset", "The current passwords stop working. Go on?")
     def action_force_reset(self, ids):
-        self._audited(ids, "force_password_reset", _force_reset)
+        self._audited(ids, "force_password_reset", changes.force_reset)
 
     @action("require_mfa", "Require two-factor authentication")
     def action_require_mfa(self, ids):
-        self._audited(ids, "require_mfa", lambda u: _set_flag(u, "mfa_required", True))
+        self._audited(ids, "require_mfa", lambda u: changes.set_flag(u, "mfa_required", True))
 
     @action("waive_mfa", "Stop requiring two-factor authentication (the role may still)")
     def action_waive_mfa(self, ids):
-        self._audited(ids, "waive_mfa", lambda u: _set_flag(u, "mfa_required", False))
+        self._audited(ids, "waive_mfa", lambda u: changes.set_flag(u, "mfa_required", False))
 
     @action(
         "reset_mfa",
@@ -327,59 +293,11 @@ class UserAdmin(SecureModelView):
         "Remove the authenticator, recovery codes and trusted browsers (a lost phone)?",
     )
     def action_reset_mfa(self, ids):
-        self._audited(ids, "reset_mfa", _reset_mfa)
+        self._audited(ids, "reset_mfa", changes.reset_mfa)
 
     @action("sign_out", "Sign out everywhere")
     def action_sign_out(self, ids):
-        self._audited(ids, "sign_out_everywhere", _sign_out)
-
-
-# What each bulk action on a user did, in words, for the audit log.
-
-
-def _verify(user: User) -> str:
-    if user.email_verified_at is not None:
-        return "email already verified; unchanged"
-    user.email_verified_at = utcnow()
-    return "email_verified: no → yes"
-
-
-def _set_flag(user: User, name: str, value: bool) -> str:
-    old = getattr(user, name)
-    setattr(user, name, value)
-    return audit.change(name, old, value)
-
-
-def _set_active(user: User, active: bool) -> str:
-    old, live = user.is_active, audit.live_sessions(user.id)
-    auth.set_active(user, active)
-    ended = f"; {live} session(s) ended" if not active else ""
-    return audit.change("is_active", old, active) + ended
-
-
-def _unlock(user: User) -> str:
-    was_locked = audit.is_locked(user.email)
-    lockout.unlock_email(user.email)
-    return "sign-in lock lifted" if was_locked else "was not locked; failure count reset"
-
-
-def _force_reset(user: User) -> str:
-    had_password, live = user.password_hash is not None, audit.live_sessions(user.id)
-    auth.force_password_reset(user)
-    cleared = "password cleared" if had_password else "had no password"
-    return f"{cleared}; {live} session(s) ended; reset link mailed"
-
-
-def _reset_mfa(user: User) -> str:
-    had_totp, codes = user.totp_enabled_at is not None, audit.recovery_codes(user.id)
-    mfa.reset_totp(user)
-    if not had_totp and not codes:
-        return "no authenticator was set; trusted browsers forgotten"
-    return f"authenticator removed; {codes} recovery code(s) deleted; trusted browsers forgotten"
-
-
-def _sign_out(user: User) -> str:
-    return f"{sessions.revoke_all(user.id, 'admin_sign_out')} session(s) ended"
+        self._audited(ids, "sign_out_everywhere", changes.sign_out)
 
 
 class AttemptAdmin(ReadOnlyModelView):
@@ -396,7 +314,7 @@ class AttemptAdmin(ReadOnlyModelView):
         "country",
         "device",
     )
-    column_formatters = {"email_tried": _truncated(), "device": _truncated(28)}
+    column_formatters = {"email_tried": truncated(), "device": truncated(28)}
     column_formatters_detail = column_formatters_export = {}
     column_filters = (
         "success",
@@ -429,8 +347,8 @@ class SessionAdmin(ReadOnlyModelView):
         "revoked_at",
         "revoked_reason",
     )
-    column_formatters = {"user": _session_owner, "device": _truncated(28)}
-    column_formatters_detail = {"user": _session_owner}
+    column_formatters = {"user": session_owner, "device": truncated(28)}
+    column_formatters_detail = {"user": session_owner}
     column_filters = ("kind", "revoked_at", "last_seen_at", "ip")
 
     @action("revoke", "Revoke")
@@ -458,55 +376,30 @@ class EventAdmin(ReadOnlyModelView):
         "acknowledged_at",
     )
     column_formatters = {
-        "email": _truncated(),
-        "device": _truncated(28),
-        "details": _truncated(60),
+        "email": truncated(),
+        "device": truncated(28),
+        "details": truncated(60),
     }
     column_formatters_detail = {}
     column_filters = ("kind", "created_at", "acknowledged_at", "email", "ip", "country")
 
     @action("acknowledge", "Acknowledge")
     def action_acknowledge(self, ids):
-        self._audited(ids, "acknowledge", _acknowledge)
+        self._audited(ids, "acknowledge", changes.acknowledge)
 
     @action("block_ip", "Block the address for 24 hours", "Refuse sign-ins from these addresses?")
     def action_block_ip(self, ids):
-        self._audited(ids, "block_ip", _block_ip)
+        self._audited(ids, "block_ip", changes.block_ip)
 
     @action("lock_account", "Lock the account", "Lock sign-in to these accounts?")
     def action_lock_account(self, ids):
-        self._audited(ids, "lock_account", lambda e: _on_user(e, _lock_account))
+        self._audited(ids, "lock_account", lambda e: changes.on_user(e, changes.lock_account))
 
     @action("force_reset", "Force a password reset", "The current passwords stop working. Go on?")
     def action_force_reset(self, ids):
-        self._audited(ids, "force_password_reset", lambda e: _on_user(e, _force_reset))
-
-
-def _acknowledge(event: SecurityEvent) -> str:
-    if event.acknowledged_at is not None:
-        return f"{audit.describe(event)}; already acknowledged"
-    event.acknowledged_at = utcnow()
-    return f"{audit.describe(event)}; acknowledged"
-
-
-def _block_ip(event: SecurityEvent) -> str:
-    if not event.ip:
-        return f"{audit.describe(event)}; no address to block"
-    block = blocks.add_block(event.ip, 24, f"security event {event.id}", current_user)
-    return f"blocked {block.cidr} for 24 hours ({audit.describe(event)})"
-
-
-def _lock_account(user: User) -> str:
-    hours = security.lock_account(user) - utcnow()
-    return f"{user.email} locked for {round(hours.total_seconds() / 3600)} hours"
-
-
-def _on_user(event: SecurityEvent, fn) -> str:
-    """Apply an account action to the user an event is about (events of no user: nothing)."""
-    user = db.session.get(User, event.user_id) if event.user_id else None
-    if user is None:
-        return f"{audit.describe(event)}; no account to act on"
-    return f"{user.email}: {fn(user)}"
+        self._audited(
+            ids, "force_password_reset", lambda e: changes.on_user(e, changes.force_reset)
+        )
 
 
 class BlockAdmin(SecureModelView):
@@ -593,9 +486,9 @@ class AuditAdmin(ReadOnlyModelView):
         label, user_id = known.get((model.target_type, model.target_id), (None, None))
         if label is None:
             return f"{model.target_type} #{model.target_id} (no longer exists)"
-        return _user_link(user_id, label)
+        return user_link(user_id, label)
 
-    column_formatters = {"target_id": _target, "actor_email": _truncated(24)}
+    column_formatters = {"target_id": _target, "actor_email": truncated(24)}
     column_formatters_detail = {"target_id": _target}
 
 
@@ -623,9 +516,9 @@ class OutboxAdmin(ReadOnlyModelView):
         "claimed_until",
     )
     column_formatters = {
-        "recipient": _truncated(),
-        "subject": _truncated(),
-        "last_error": _truncated(),
+        "recipient": truncated(),
+        "subject": truncated(),
+        "last_error": truncated(),
     }
     column_formatters_detail = {}
     column_filters = (
