@@ -477,8 +477,9 @@ class AuditAdmin(ReadOnlyModelView):
 
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
-        # One lookup per kind of target for the whole page, not one per row.
-        g.audit_targets = audit.targets(rows)
+        if kwargs.get("execute", True):  # (an export asks for the query itself)
+            # One lookup per kind of target for the whole page, not one per row.
+            g.audit_targets = audit.targets(rows)
         return count, rows
 
     def _target(self, context, model, name):
