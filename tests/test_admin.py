@@ -178,7 +178,10 @@ def test_admin_edit_is_audited_and_deactivation_ends_sessions(app, client, actor
     assert row.role == "staff" and not row.is_active
     assert theirs.get("/account/").status_code == 302
     [entry] = db.session.execute(select(AdminAudit)).scalars().all()
-    assert entry.action == "edit" and "role='staff'" in entry.details
+    assert entry.action == "edit"
+    # What changed, old to new, and what the deactivation ended.
+    assert "role: user → staff" in entry.details and "is_active: yes → no" in entry.details
+    assert "1 session(s) ended" in entry.details
 
 
 def test_sessions_revoke_and_events_acknowledge(app, client, actor, user_factory, db):

@@ -61,7 +61,8 @@ def test_compare_users(client, actor, data):
     figures = re.search(r'id="dashboard-figures">(.*?)</script>', html, re.S).group(1)
     assert "alpha_user" in figures and "bravo_user" in figures
     table = html.split('id="batch-table"')[1]
-    assert table.count("<tr>") == 3  # header + the two chosen
+    assert table.count("<tr>") == 5  # header + everyone (no search), the two chosen ticked
+    assert table.count(" checked>") == 2
 
 
 @pytest.mark.parametrize(

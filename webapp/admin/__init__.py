@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime
 
-from flask import Flask, abort, flash, redirect, request, url_for
+from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -20,6 +20,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
+from webapp.admin import changes
+from webapp.admin.formatters import is_set, session_owner, truncated, user_link
 from webapp.auth.forms import ValidEmail
 from webapp.extensions import db
 from webapp.hooks import csp_nonce
@@ -41,11 +43,8 @@ from webapp.services import (
     audit,
     auth,
     blocks,
-    lockout,
-    mfa,
     outbox,
     reauth,
-    security,
     sessions,
     sources,
 )
@@ -128,32 +127,40 @@ class SecureModelView(SecureMixin, ModelView):
 
     def after_model_change(self, form, model, is_created):
         verb = "create" if is_created else "edit"
-        audit.record(current_user, verb, self.model.__name__, model.id, _changes(form))
+        details = "; ".join(filter(None, (_changes(form), g.pop("audit_extra", ""))))
+        audit.record(current_user, verb, self.model.__name__, model.id, details)
         db.session.commit()
 
+    def on_model_delete(self, model):
+        # What the row was, written while it still exists: the audit log outlives it.
+        g.deleted_label = audit.describe(model)
+
     def after_model_delete(self, model):
-        audit.record(current_user, "delete", self.model.__name__, model.id)
+        details = f"deleted: {g.pop('deleted_label', '')}"
+        audit.record(current_user, "delete", self.model.__name__, model.id, details)
         db.session.commit()
 
     def _audited(self, ids, name: str, fn) -> int:
-        """Run fn on each selected row, audit it, commit once; returns how many."""
+        """Run fn on each selected row and audit what it says it changed; commit once."""
         rows = db.session.execute(select(self.model).where(self.model.id.in_(ids))).scalars().all()
         for row in rows:
-            fn(row)
-            audit.record(current_user, name, self.model.__name__, row.id)
+            details = fn(row)
+            audit.record(current_user, name, self.model.__name__, row.id, details or "")
         db.session.commit()
         flash(f"{name.replace('_', ' ').capitalize()}: {len(rows)} record(s).", "success")
         return len(rows)
 
 
 def _changes(form) -> str:
-    """A short description of the fields a form changed (never secrets)."""
+    """The fields a form changed, as "name: old → new" (never secrets)."""
     if form is None:
         return ""
-    return ", ".join(
-        f"{name}={field.data!r}"[:80]
+    return "; ".join(
+        audit.change(name, field.object_data, field.data)
         for name, field in form._fields.items()
-        if name not in ("csrf_token", "password_hash") and field.data != field.object_data
+        if name not in ("csrf_token", "password_hash")
+        and field.data != field.object_data
+        and (field.data or field.object_data)  # None and "" are both "empty"
     )
 
 
@@ -193,8 +200,8 @@ YES_NO = (("1", "Yes"), ("0", "No"))
 class UserAdmin(SecureModelView):
     """Users: search, filters, edit, bulk actions; a user created here gets the emails."""
 
+    # What fits a laptop's width; the details page has every column.
     column_list = (
-        "id",
         "email",
         "username",
         "role",
@@ -203,10 +210,22 @@ class UserAdmin(SecureModelView):
         "last_login_at",
         "login_count",
         "totp_enabled_at",
-        "mfa_required",
-        "created_at",
     )
-    column_labels = {"totp_enabled_at": "2FA since", "mfa_required": "2FA required"}
+    column_labels = {
+        "is_active": "Active",
+        "email_verified_at": "Verified",
+        "last_login_at": "Last sign-in",
+        "login_count": "Sign-ins",
+        "totp_enabled_at": "2FA",
+        "mfa_required": "2FA required",
+    }
+    column_formatters = {
+        "email": truncated(),
+        "username": truncated(24),
+        "email_verified_at": is_set,
+        "totp_enabled_at": is_set,
+    }
+    column_formatters_detail = {}
     column_searchable_list = ("email", "username")
     column_filters = (
         "role",
@@ -237,7 +256,8 @@ class UserAdmin(SecureModelView):
             model.registration_source = "admin"
             model.source = sources.source_for(sources.Landing(), "admin")
         if not model.is_active and model.id:
-            sessions.revoke_all(model.id, "deactivated")
+            ended = sessions.revoke_all(model.id, "deactivated")
+            g.audit_extra = f"{ended} session(s) ended"
 
     def after_model_change(self, form, model, is_created):
         if is_created:
@@ -248,35 +268,31 @@ class UserAdmin(SecureModelView):
 
     @action("verify", "Mark email verified")
     def action_verify(self, ids):
-        self._audited(
-            ids,
-            "mark_verified",
-            lambda u: setattr(u, "email_verified_at", u.email_verified_at or utcnow()),
-        )
+        self._audited(ids, "mark_verified", changes.verify)
 
     @action("activate", "Activate")
     def action_activate(self, ids):
-        self._audited(ids, "activate", lambda u: auth.set_active(u, True))
+        self._audited(ids, "activate", lambda u: changes.set_active(u, True))
 
     @action("deactivate", "Deactivate", "Deactivate the selected users and end their sessions?")
     def action_deactivate(self, ids):
-        self._audited(ids, "deactivate", lambda u: auth.set_active(u, False))
+        self._audited(ids, "deactivate", lambda u: changes.set_active(u, False))
 
     @action("unlock", "Unlock sign-in")
     def action_unlock(self, ids):
-        self._audited(ids, "unlock", lambda u: lockout.unlock_email(u.email))
+        self._audited(ids, "unlock", changes.unlock)
 
     @action("force_reset", "Force a password reset", "The current passwords stop working. Go on?")
     def action_force_reset(self, ids):
-        self._audited(ids, "force_password_reset", auth.force_password_reset)
+        self._audited(ids, "force_password_reset", changes.force_reset)
 
     @action("require_mfa", "Require two-factor authentication")
     def action_require_mfa(self, ids):
-        self._audited(ids, "require_mfa", lambda u: setattr(u, "mfa_required", True))
+        self._audited(ids, "require_mfa", lambda u: changes.set_flag(u, "mfa_required", True))
 
     @action("waive_mfa", "Stop requiring two-factor authentication (the role may still)")
     def action_waive_mfa(self, ids):
-        self._audited(ids, "waive_mfa", lambda u: setattr(u, "mfa_required", False))
+        self._audited(ids, "waive_mfa", lambda u: changes.set_flag(u, "mfa_required", False))
 
     @action(
         "reset_mfa",
@@ -284,13 +300,11 @@ class UserAdmin(SecureModelView):
         "Remove the authenticator, recovery codes and trusted browsers (a lost phone)?",
     )
     def action_reset_mfa(self, ids):
-        self._audited(ids, "reset_mfa", mfa.reset_totp)
+        self._audited(ids, "reset_mfa", changes.reset_mfa)
 
     @action("sign_out", "Sign out everywhere")
     def action_sign_out(self, ids):
-        self._audited(
-            ids, "sign_out_everywhere", lambda u: sessions.revoke_all(u.id, "admin_sign_out")
-        )
+        self._audited(ids, "sign_out_everywhere", changes.sign_out)
 
 
 class AttemptAdmin(ReadOnlyModelView):
@@ -300,7 +314,6 @@ class AttemptAdmin(ReadOnlyModelView):
     column_list = (
         "created_at",
         "email_tried",
-        "user_id",
         "success",
         "method",
         "reason",
@@ -308,6 +321,8 @@ class AttemptAdmin(ReadOnlyModelView):
         "country",
         "device",
     )
+    column_formatters = {"email_tried": truncated(), "device": truncated(28)}
+    column_formatters_detail = column_formatters_export = {}
     column_filters = (
         "success",
         "reason",
@@ -326,10 +341,12 @@ class SessionAdmin(ReadOnlyModelView):
     """Server-side sessions; admins can revoke them."""
 
     column_default_sort = ("last_seen_at", True)
-    column_list = (
+    column_list = ("user", "kind", "device", "ip", "last_seen_at", "revoked_at", "revoked_reason")
+    column_details_list = (
         "user",
         "kind",
         "device",
+        "user_agent",
         "ip",
         "created_at",
         "last_seen_at",
@@ -337,13 +354,16 @@ class SessionAdmin(ReadOnlyModelView):
         "revoked_at",
         "revoked_reason",
     )
+    column_formatters = {"user": session_owner, "device": truncated(28)}
+    column_formatters_detail = {"user": session_owner}
     column_filters = ("kind", "revoked_at", "last_seen_at", "ip")
 
     @action("revoke", "Revoke")
     def action_revoke(self, ids):
-        for session_id in ids:
-            sessions.revoke(session_id, "admin_revoked")
-            audit.record(current_user, "revoke_session", "UserSession", session_id)
+        for row in db.session.execute(select(UserSession).where(UserSession.id.in_(ids))).scalars():
+            details = audit.describe(row) + ("" if row.revoked_at is None else "; already ended")
+            sessions.revoke(row.id, "admin_revoked")
+            audit.record(current_user, "revoke_session", "UserSession", row.id, details)
         db.session.commit()
         flash(f"Revoked {len(ids)} session(s).", "success")
 
@@ -356,41 +376,37 @@ class EventAdmin(ReadOnlyModelView):
         "created_at",
         "kind",
         "email",
-        "user_id",
         "ip",
         "country",
         "device",
         "details",
         "acknowledged_at",
     )
+    column_formatters = {
+        "email": truncated(),
+        "device": truncated(28),
+        "details": truncated(60),
+    }
+    column_formatters_detail = {}
     column_filters = ("kind", "created_at", "acknowledged_at", "email", "ip", "country")
 
     @action("acknowledge", "Acknowledge")
     def action_acknowledge(self, ids):
-        self._audited(ids, "acknowledge", lambda e: setattr(e, "acknowledged_at", utcnow()))
+        self._audited(ids, "acknowledge", changes.acknowledge)
 
     @action("block_ip", "Block the address for 24 hours", "Refuse sign-ins from these addresses?")
     def action_block_ip(self, ids):
-        self._audited(
-            ids,
-            "block_ip",
-            lambda e: e.ip and blocks.add_block(e.ip, 24, f"security event {e.id}", current_user),
-        )
+        self._audited(ids, "block_ip", changes.block_ip)
 
     @action("lock_account", "Lock the account", "Lock sign-in to these accounts?")
     def action_lock_account(self, ids):
-        self._audited(ids, "lock_account", lambda e: _on_user(e, security.lock_account))
+        self._audited(ids, "lock_account", lambda e: changes.on_user(e, changes.lock_account))
 
     @action("force_reset", "Force a password reset", "The current passwords stop working. Go on?")
     def action_force_reset(self, ids):
-        self._audited(ids, "force_password_reset", lambda e: _on_user(e, security.force_reset))
-
-
-def _on_user(event: SecurityEvent, fn) -> None:
-    """Apply an account action to the user an event is about (events of no user: nothing)."""
-    user = db.session.get(User, event.user_id) if event.user_id else None
-    if user is not None:
-        fn(user)
+        self._audited(
+            ids, "force_password_reset", lambda e: changes.on_user(e, changes.force_reset)
+        )
 
 
 class BlockAdmin(SecureModelView):
@@ -456,13 +472,32 @@ class SourceAdmin(SecureModelView):
 
 
 class AuditAdmin(ReadOnlyModelView):
-    """The audit log (admins only)."""
+    """The audit log (admins only): who did what, to whom (named), and what changed."""
 
     admin_only = True
     column_default_sort = ("created_at", True)
-    column_list = ("created_at", "actor_email", "action", "target_type", "target_id", "details")
+    column_list = ("created_at", "actor_email", "action", "target_id", "details")
+    column_details_list = (*column_list, "target_type")
+    column_labels = {"actor_email": "By", "target_id": "Target"}
     column_filters = ("action", "actor_email", "target_type", "created_at")
     column_searchable_list = ("actor_email", "target_id", "details")
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if kwargs.get("execute", True):  # (an export asks for the query itself)
+            # One lookup per kind of target for the whole page, not one per row.
+            g.audit_targets = audit.targets(rows)
+        return count, rows
+
+    def _target(self, context, model, name):
+        known = g.get("audit_targets") or audit.targets([model])
+        label, user_id = known.get((model.target_type, model.target_id), (None, None))
+        if label is None:
+            return f"{model.target_type} #{model.target_id} (no longer exists)"
+        return user_link(user_id, label)
+
+    column_formatters = {"target_id": _target, "actor_email": truncated(24)}
+    column_formatters_detail = {"target_id": _target}
 
 
 class OutboxAdmin(ReadOnlyModelView):
@@ -478,11 +513,22 @@ class OutboxAdmin(ReadOnlyModelView):
         "subject",
         "status",
         "attempts",
-        "next_attempt_at",
         "sent_at",
         "last_error",
     )
-    column_details_list = (*column_list, "message_id", "claimed_by", "claimed_until")
+    column_details_list = (
+        *column_list,
+        "next_attempt_at",
+        "message_id",
+        "claimed_by",
+        "claimed_until",
+    )
+    column_formatters = {
+        "recipient": truncated(),
+        "subject": truncated(),
+        "last_error": truncated(),
+    }
+    column_formatters_detail = {}
     column_filters = (
         FilterEqual(OutboxMail.status, "Status", options=[(s, s) for s in STATUSES]),
         "recipient",
@@ -493,9 +539,15 @@ class OutboxAdmin(ReadOnlyModelView):
     @action("retry", "Retry now", "Send the selected messages again now?")
     def action_retry(self, ids):
         ids = [int(i) for i in ids]
+        before = {
+            m.id: m.status
+            for m in db.session.execute(select(OutboxMail).where(OutboxMail.id.in_(ids))).scalars()
+        }
         count = outbox.retry_now(ids)
         for mail_id in ids:
-            audit.record(current_user, "retry_mail", "OutboxMail", mail_id)
+            was = before.get(mail_id, "missing")
+            details = f"status was {was}; " + ("left alone" if was == "sent" else "queued again")
+            audit.record(current_user, "retry_mail", "OutboxMail", mail_id, details)
         db.session.commit()
         flash(f"Retry now: {count} message(s) queued; sent ones are left alone.", "success")
 

@@ -14,8 +14,12 @@ from webapp.services.analytics import ActivityFilters, AnalyticsError
 from webapp.services.dashboards import acquisition_page, admin_overview, personal_dashboard
 
 
-def _selection_from(args):
-    """Window, chosen ids and the user selection from the query string (see API.md rules)."""
+def _selection_from(args, *, by_ids: bool = True):
+    """Window, chosen ids and the user selection from the query string (see API.md rules).
+
+    by_ids=False: the selection is what the search and filters find, whoever is chosen (the
+    page's table, which keeps the search while users are compared).
+    """
     window = analytics.parse_window(
         args.get("start_date"), args.get("end_date"), analytics.viewer_timezone(current_user)
     )
@@ -23,7 +27,7 @@ def _selection_from(args):
     active = {"active": True, "inactive": False}.get(args.get("batch", ""))
     selection = analytics.user_selection(
         me_id=current_user.id if args.get("me") == "true" else None,
-        user_ids=ids,
+        user_ids=ids if by_ids else None,
         role=args.get("role") or None,
         active=active,
         search=args.get("q") or None,
@@ -37,7 +41,7 @@ def admin_overview_page():
     """System-wide figures, top failing IPs and accounts, lockouts, who is online, comparison."""
     status, error = 200, None
     try:
-        window, ids, selection = _selection_from(request.args)
+        window, ids, selection = _selection_from(request.args, by_ids=False)
     except AnalyticsError as exc:
         status, error = 400, str(exc)
         window = analytics.parse_window(None, None, analytics.viewer_timezone(current_user))
@@ -94,6 +98,14 @@ def admin_report():
         window, ids, selection = _selection_from(request.args)
     except AnalyticsError as exc:
         abort(400, description=str(exc))
+    if not ids and request.args.get("me") != "true" and request.args.get("everyone") != "1":
+        # Nobody ticked: ask before exporting everyone the search and filters find.
+        return render_template(
+            "dashboard/report_confirm.html",
+            window=window,
+            users=analytics.count_users(selection),
+            params={k: v for k, v in request.args.lists() if k != "everyone"},
+        )
     grouped = request.args.get("mode", "individual") == "grouped"
     label = "grouped" if grouped else (f"user_{ids[0]}" if len(ids) == 1 else "users")
     body = reports.build_report(selection.limit(1000), window, grouped=grouped)

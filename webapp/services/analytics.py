@@ -450,6 +450,7 @@ def stats(scope: Scope, window: Window, *, now: datetime | None = None) -> dict:
         "weekly": weekly,
         "monthly": monthly,
         "trend": trend_percent(first, second),
+        "trend_base": first,  # 0: there is no earlier figure to compare with
     }
 
 
@@ -737,12 +738,13 @@ def countries(scope: Scope, window: Window) -> list[dict]:
 # ---------------------------------------------------------------- system-wide (admin) views
 
 
-def user_growth(window: Window, users_query=None) -> dict[str, int]:
-    """New accounts per month (viewer's zone) over the window's months, zero-filled.
+def user_growth(window: Window, users_query=None, *, period: str = "month") -> dict[str, int]:
+    """New accounts per month (or day, or week by its Monday) in the viewer's zone over the
+    window, zero-filled.
 
     users_query narrows it to a selection of users (default: everyone).
     """
-    months, edges = _spans(window, _month)
+    months, edges = _spans(window, _PERIOD_LABELS[period])
     span = _span_of(User.created_at, edges)
     query = (
         select(span, func.count())
@@ -753,6 +755,13 @@ def user_growth(window: Window, users_query=None) -> dict[str, int]:
         query = query.where(User.id.in_(select(users_query.subquery().c.id)))
     counts = dict(db.session.execute(query).all())
     return {month: int(counts.get(i, 0)) for i, month in enumerate(months)}
+
+
+_PERIOD_LABELS = {
+    "day": date.isoformat,
+    "week": lambda d: (d - timedelta(days=d.weekday())).isoformat(),
+    "month": _month,
+}
 
 
 def recent_lockouts(window: Window, limit: int = 10) -> tuple[int, list]:
@@ -910,6 +919,11 @@ def user_selection(
             func.lower(User.email).like(pattern) | func.lower(User.username).like(pattern)
         )
     return query
+
+
+def count_users(users_query) -> int:
+    """How many users a selection holds."""
+    return db.session.scalar(select(func.count()).select_from(users_query.subquery())) or 0
 
 
 def _span_of(column, edges: list[datetime]):

@@ -195,8 +195,15 @@ def dashboard_figures(trends: dict, comparison: dict, distribution: dict) -> dic
     }
 
 
-def growth_figure(growth: dict[str, int]) -> dict:
-    """New accounts per month."""
+GROWTH_TITLES = {
+    "day": "New accounts per day",
+    "week": "New accounts per week (weeks from Monday)",
+    "month": "New accounts per month",
+}
+
+
+def growth_figure(growth: dict[str, int], period: str = "month") -> dict:
+    """New accounts per day, week (labelled by its Monday) or month."""
     return {
         "data": [
             {
@@ -207,7 +214,7 @@ def growth_figure(growth: dict[str, int]) -> dict:
                 "marker": {"color": NEUTRAL},
             }
         ],
-        "layout": _layout("New accounts per month", xaxis={"type": "category"}),
+        "layout": _layout(GROWTH_TITLES[period], xaxis={"type": "category"}),
     }
 
 

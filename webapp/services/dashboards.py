@@ -39,6 +39,8 @@ def personal_dashboard(user_id: int, window: Window, filters: ActivityFilters, p
     }
 
 
+# New accounts are counted per day up to this many days shown, per week beyond.
+GROWTH_DAILY_DAYS = 31
 SORT_KEYS = ("username", "total", "successful", "failed", "success_rate", "last_login")
 
 
@@ -47,15 +49,19 @@ def admin_overview(window: Window, selection, compare_ids: list[int], sort: str)
     totals = analytics.stats(analytics.EVERYONE, window)
     trends = analytics.trends(analytics.EVERYONE, window)
     distribution = analytics.distribution(analytics.EVERYONE, window)
-    growth = analytics.user_growth(window)
+    period = "day" if window.days <= GROWTH_DAILY_DAYS else "week"
+    growth = analytics.user_growth(window, period=period)
     lockout_count, lockouts = analytics.recent_lockouts(window)
     figures = {
         "chart-trend": charts.trend_figure(trends),
-        "chart-growth": charts.growth_figure(growth),
+        "chart-growth": charts.growth_figure(growth, period),
         "chart-ratio": charts.ratio_figure(distribution),
         "chart-hours": charts.hour_figure(distribution),
     }
     batch = analytics.batch_stats(selection, window)
+    # The users being compared stay in the table (to be unticked) whatever the search finds.
+    if missing := [uid for uid in compare_ids if uid not in batch]:
+        batch.update(analytics.batch_stats(analytics.user_selection(user_ids=missing), window))
     if compare_ids:
         names = {uid: batch[uid]["user"].username for uid in compare_ids if uid in batch}
         figures["chart-users-trend"] = charts.users_trend_figure(
