@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from webapp.auth import bp
@@ -29,12 +30,14 @@ def sign_in_alert(token: str):
                 if current_user.is_authenticated:
                     logout_user()
                 flash(
-                    "Your account is secured: every session has ended. Choose a new password "
-                    "with the link we have just mailed you.",
+                    _(
+                        "Your account is secured: every session has ended. Choose a new "
+                        "password with the link we have just mailed you."
+                    ),
                     "warning",
                 )
                 return redirect(url_for("auth.forgot_password"))
-            flash("Thank you. This sign-in is now known.", "success")
+            flash(_("Thank you. This sign-in is now known."), "success")
             return redirect(url_for("main.index"))
     else:
         check = alerts.check_link(token)

@@ -1,14 +1,31 @@
-"""Routes of the main blueprint: the landing page and uploaded media."""
+"""Routes of the main blueprint: the landing page, the language menu and uploaded media."""
 
-from flask import render_template
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from webapp.extensions import db
 from webapp.main import bp
+from webapp.services import i18n
+from webapp.web import safe_next_url
 
 
 @bp.route("/")
 def index():
     """The landing page."""
     return render_template("main/index.html")
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Switch the language from the menu: a cookie for everyone, the profile when signed in."""
+    code = request.form.get("language", "")
+    if not i18n.supported(code):
+        abort(400)
+    if current_user.is_authenticated:
+        current_user.language = code
+        db.session.commit()
+    target = safe_next_url(request.form.get("next")) or url_for("main.index")
+    return i18n.remember(redirect(target), code)
 
 
 @bp.route("/media/<path:filename>")
