@@ -7,13 +7,20 @@
   }
   var list = box.querySelector("ul");
   var stamp = box.querySelector("[data-updated]");
+  // Words from the page, in its language (the js-messages block of base.html); English without it.
+  var words = {};
+  try {
+    words = JSON.parse(document.getElementById("js-messages").textContent);
+  } catch (e) {
+    words = {};
+  }
 
   function render(items) {
     list.textContent = "";
     if (!items.length) {
       var empty = document.createElement("li");
       empty.className = "list-group-item text-muted";
-      empty.textContent = "No sign-in attempts yet.";
+      empty.textContent = words.no_attempts || "No sign-in attempts yet.";
       list.appendChild(empty);
     }
     items.forEach(function (item) {
@@ -23,7 +30,7 @@
       left.textContent = item.timestamp.replace("T", " ").slice(0, 19) + " · " + item.device;
       var badge = document.createElement("span");
       badge.className = "badge " + (item.success ? "text-bg-success" : "text-bg-danger");
-      badge.textContent = item.success ? "success" : item.reason.replace(/_/g, " ");
+      badge.textContent = item.success ? words.success || "success" : item.reason.replace(/_/g, " ");
       li.appendChild(left);
       li.appendChild(badge);
       list.appendChild(li);
@@ -41,7 +48,7 @@
         render(page.results);
       })
       .catch(function () {
-        stamp.textContent = "unavailable";
+        stamp.textContent = words.unavailable || "unavailable";
       });
   }
 

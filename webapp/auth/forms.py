@@ -33,7 +33,8 @@ class ValidEmail:
 
     def __call__(self, form, field) -> None:
         if field.data and auth.email_error(auth.normalise_email(field.data)):
-            raise ValidationError(self.message)
+            # A str, not a lazy string: Flask-Admin shows only errors that are strings.
+            raise ValidationError(str(self.message))
 
 
 EMAIL_FIELD = [
