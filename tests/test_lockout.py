@@ -44,7 +44,7 @@ def test_fifth_failure_answers_400_and_sixth_429(client, user_factory, db, outbo
     r = login(client, "frank@example.com", PASSWORD)  # even the right password
     assert r.status_code == 429
     assert 890 <= int(r.headers["Retry-After"]) <= 900
-    assert "Try again in 15 minute(s)" in r.get_data(as_text=True)
+    assert "Try again in 15 minutes" in r.get_data(as_text=True)
     assert reasons(db) == ["bad_credentials"] * 5 + ["locked"]
     event = db.session.execute(select(SecurityEvent)).scalar_one()
     assert event.kind == "lockout" and event.user_id == user.id
