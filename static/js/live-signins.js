@@ -30,7 +30,10 @@
       left.textContent = item.timestamp.replace("T", " ").slice(0, 19) + " · " + item.device;
       var badge = document.createElement("span");
       badge.className = "badge " + (item.success ? "text-bg-success" : "text-bg-danger");
-      badge.textContent = item.success ? words.success || "success" : item.reason.replace(/_/g, " ");
+      var reasons = words.reasons || {};
+      badge.textContent = item.success
+        ? words.success || "success"
+        : reasons[item.reason] || item.reason.replace(/_/g, " ");
       li.appendChild(left);
       li.appendChild(badge);
       list.appendChild(li);

@@ -139,8 +139,12 @@ class SecureModelView(SecureMixin, ModelView):
             audit.record(current_user, name, self.model.__name__, row.id)
         db.session.commit()
         flash(
-            ngettext("%(action)s: %(num)d record.", "%(action)s: %(num)d records.", len(rows))
-            % {"action": name.replace("_", " ").capitalize()},
+            ngettext(
+                "%(action)s: %(num)d record.",
+                "%(action)s: %(num)d records.",
+                len(rows),
+                action=name.replace("_", " ").capitalize(),
+            ),
             "success",
         )
         return len(rows)

@@ -122,3 +122,60 @@ def human(message: str) -> str:
         if found:
             return str(sentence) % {"n": found[1]}
     return message
+
+
+# The keys stored with sign-in attempts and security events, as pages name them.
+REASONS = {
+    "ok": _l("signed in"),
+    "bad_credentials": _l("wrong password"),
+    "unknown_user": _l("unknown account"),
+    "unverified": _l("email not verified"),
+    "inactive": _l("account deactivated"),
+    "locked": _l("locked"),
+    "blocked_ip": _l("blocked address"),
+    "rate_limited": _l("too many requests"),
+    "invalid_input": _l("incomplete form"),
+    "bad_request": _l("bad request"),
+    "error": _l("server error"),
+    "mfa_required": _l("second step asked"),
+    "bad_code": _l("wrong code"),
+    "expired_code": _l("expired code"),
+    "replayed_code": _l("code used twice"),
+    "bad_signature": _l("passkey not accepted"),
+    "unknown_credential": _l("unknown passkey"),
+    "counter_regressed": _l("passkey copied?"),
+}
+METHODS = {
+    "password": _l("password"),
+    "passkey": _l("passkey"),
+    "email_code": _l("emailed code"),
+    "totp": _l("authenticator code"),
+    "recovery_code": _l("recovery code"),
+    "sms_code": _l("texted code"),
+    "api_token": _l("API token"),
+}
+EVENT_KINDS = {
+    "lockout": _l("lockout"),
+    "password_spraying": _l("password spraying"),
+    "credential_stuffing": _l("credential stuffing"),
+    "failure_surge": _l("surge of failures"),
+    "unusual_time": _l("unusual time"),
+    "impossible_travel": _l("impossible travel"),
+    "new_sign_in": _l("new sign-in"),
+    "account_secured": _l("account secured"),
+    "factor_change": _l("factor changed"),
+    "captcha_failed": _l("CAPTCHA failed"),
+    "passkey_clone": _l("cloned passkey"),
+}
+
+
+def label(table: dict, key: str | None) -> str:
+    """A stored key's name in the page's language (unknown keys: the key, spaced out)."""
+    if key in table:
+        return str(table[key])
+    return (key or "").replace("_", " ")
+
+
+def reason_labels() -> dict[str, str]:
+    """Every attempt reason's name in the page's language (for the pages' scripts)."""
+    return {key: str(name) for key, name in REASONS.items()}
