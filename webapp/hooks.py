@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db, login_manager
-from webapp.services import blocks, geo, i18n, mfa, spool, wording
+from webapp.services import blocks, i18n, mfa, spool, wording
 from webapp.services.health import database_unreachable
 from webapp.services.roles import is_admin, is_staff
 from webapp.services.sessions import load_user_for_session
@@ -245,12 +245,13 @@ def register_hooks(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = get_locale
     app.jinja_env.globals["language_choices"] = i18n.language_choices
     app.jinja_env.globals["percent"] = i18n.percent
+    app.jinja_env.globals["security_sentence"] = i18n.sentence
     app.jinja_env.globals["reason_labels"] = wording.reason_labels
     app.jinja_env.filters["reason_label"] = partial(wording.label, wording.REASONS)
     app.jinja_env.filters["method_label"] = partial(wording.label, wording.METHODS)
     app.jinja_env.filters["event_label"] = partial(wording.label, wording.EVENT_KINDS)
     app.jinja_env.globals["is_admin"] = is_admin
-    app.jinja_env.globals["country"] = geo.country_label
+    app.jinja_env.globals["country"] = i18n.country_label
     login_manager.user_loader(load_user_for_session)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see that page.")

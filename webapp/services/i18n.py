@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from babel import numbers
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 
 # A visitor's choice from the language menu (signed-in users keep theirs on the profile).
@@ -52,6 +53,47 @@ def percent(value: float, digits: int = 1) -> str:
     return numbers.format_percent(
         round(value, digits) / 100, locale=get_locale(), decimal_quantization=False
     )
+
+
+def country_label(code: str | None) -> str:
+    """A country as pages name it, "Deutschland (DE)" in German; English keeps the app's own
+    names ("Germany (DE)")."""
+    from webapp.services import geo
+
+    if not code:
+        return _("Unknown")
+    locale = get_locale()
+    if locale is None or locale.language == "en":
+        return geo.country_label(code)
+    return f"{locale.territories.get(code) or geo.country_name(code)} ({code})"
+
+
+def sentence(summary: dict) -> str:
+    """The security page's summary of the week in the page's language (the API's stays in
+    English): "12 failed attempts from 3 countries this week; none succeeded"."""
+    failed = summary["failed_attempts_7d"]
+    if not failed:
+        return _("No failed sign-in attempts against your email this week.")
+    attempts = ngettext("%(num)d failed attempt", "%(num)d failed attempts", failed)
+    countries = len(summary["countries_7d"])
+    if countries:
+        attempts = ngettext(
+            "%(attempts)s from %(num)d country",
+            "%(attempts)s from %(num)d countries",
+            countries,
+            attempts=attempts,
+        )
+    succeeded = summary["succeeded_7d"]
+    outcome = (
+        ngettext(
+            "%(num)d sign-in later succeeded from those addresses",
+            "%(num)d sign-ins later succeeded from those addresses",
+            succeeded,
+        )
+        if succeeded
+        else _("none succeeded")
+    )
+    return _("%(attempts)s this week; %(outcome)s.", attempts=attempts, outcome=outcome)
 
 
 def remember(response, code: str | None):
