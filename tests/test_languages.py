@@ -27,9 +27,12 @@ def page_language(response) -> str:
     return HTML_LANG.search(response.get_data(as_text=True)).group(1)
 
 
-def switch(client, language: str, next_url: str = "/auth/login"):
-    """Choose a language from the navbar menu."""
-    return post_form(client, "/language", {"language": language, "next": next_url}, token_from="/")
+def switch(client, language: str, next_url: str = "/auth/login", referrer: str | None = None):
+    """Choose a language from the navbar menu (the form carries the page's path; the browser
+    sends the page's address as the referrer)."""
+    headers = {"Referer": referrer} if referrer else {}
+    data = {"language": language, "next": next_url}
+    return post_form(client, "/language", data, token_from="/", headers=headers)
 
 
 # ---------------------------------------------------------------- choosing the language
@@ -93,14 +96,23 @@ def test_profile_refuses_a_language_it_does_not_ship(client, db, user_factory):
 
 
 def test_visitor_switch_sets_a_cookie_that_outvotes_the_browser(client):
-    r = switch(client, "de", next_url="/auth/register?utm_source=x")
+    r = switch(client, "de", next_url="/auth/register")
     assert r.status_code == 302
-    assert r.location.endswith("/auth/register?utm_source=x")
+    assert r.location.endswith("/auth/register")
     assert "lang=de" in r.headers["Set-Cookie"]
     # Later visits, whatever the browser asks for, stay German.
     r = client.get("/auth/login", headers={"Accept-Language": "es"})
     assert page_language(r) == "de"
     assert "Passwort vergessen?" in r.get_data(as_text=True)
+
+
+def test_switch_returns_to_the_page_with_its_query(client):
+    page = "http://localhost/dashboard/?start_date=2026-01-01&end_date=2026-01-31"
+    r = switch(client, "es", next_url="/dashboard/", referrer=page)
+    assert r.location.endswith("/dashboard/?start_date=2026-01-01&end_date=2026-01-31")
+    # Another site's address is never followed: the form's path is.
+    r = switch(client, "es", next_url="/dashboard/", referrer="https://evil.example/x?y=1")
+    assert r.location.endswith("/dashboard/")
 
 
 def test_switch_refuses_unknown_languages_and_foreign_redirects(client):

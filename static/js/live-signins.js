@@ -30,7 +30,7 @@
       left.textContent = item.timestamp.replace("T", " ").slice(0, 19) + " · " + item.device;
       var badge = document.createElement("span");
       badge.className = "badge " + (item.success ? "text-bg-success" : "text-bg-danger");
-      var reasons = words.reasons || {};
+      var reasons = JSON.parse(box.getAttribute("data-reasons") || "{}");
       badge.textContent = item.success
         ? words.success || "success"
         : reasons[item.reason] || item.reason.replace(/_/g, " ");

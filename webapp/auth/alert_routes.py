@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from webapp.auth import bp
 from webapp.auth.forms import ConfirmForm
 from webapp.extensions import db
-from webapp.services import alerts, geo
+from webapp.services import alerts, i18n
 
 FAILED = {
-    "invalid": "This link is not valid.",
-    "expired": "This link has expired. Sign in and look at your security page instead.",
-    "used": "This link was already used.",
+    "invalid": _l("This link is not valid."),
+    "expired": _l("This link has expired. Sign in and look at your security page instead."),
+    "used": _l("This link was already used."),
 }
 
 
@@ -47,5 +48,5 @@ def sign_in_alert(token: str):
         form=form,
         check=check,
         message=FAILED.get(check.error or ""),
-        country=geo.country_label(check.event.country) if check.event else "",
+        country=i18n.country_label(check.event.country) if check.event else "",
     ), status

@@ -1,5 +1,7 @@
 """Routes of the main blueprint: the landing page, the language menu and uploaded media."""
 
+from urllib.parse import urlsplit
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -24,8 +26,18 @@ def set_language():
     if current_user.is_authenticated:
         current_user.language = code
         db.session.commit()
-    target = safe_next_url(request.form.get("next")) or url_for("main.index")
-    return i18n.remember(redirect(target), code)
+    return i18n.remember(redirect(_back()), code)
+
+
+def _back() -> str:
+    """The page the menu was used on: the same-site referrer with its query (a date range,
+    say), else the form's path, else the landing page."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host:
+        back = safe_next_url(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+        if back:
+            return back
+    return safe_next_url(request.form.get("next")) or url_for("main.index")
 
 
 @bp.route("/media/<path:filename>")
