@@ -226,6 +226,11 @@ def test_a_mail_follows_the_recipients_profile(client, db, user_factory, outbox)
     assert "Jemand hat beantragt, das Passwort Ihres Doorman-Kontos zurückzusetzen." in mail.body
 
 
+def test_the_sign_in_prompt_is_translated(client):
+    r = client.get("/account/", headers={"Accept-Language": "de"}, follow_redirects=True)
+    assert "Bitte melden Sie sich an, um diese Seite zu sehen." in r.get_data(as_text=True)
+
+
 def test_error_pages_are_translated_but_json_errors_are_not(client):
     r = client.get("/no-such-page", headers={"Accept-Language": "de"})
     assert r.status_code == 404

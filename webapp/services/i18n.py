@@ -1,4 +1,5 @@
-"""The language and time zone each request is shown in (Flask-Babel selectors)."""
+"""The language and time zone each request is shown in (Flask-Babel selectors), and the
+locale-aware bits pages ask for: language names, percentages, countries, the security sentence."""
 
 from __future__ import annotations
 
