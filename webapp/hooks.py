@@ -250,6 +250,7 @@ def register_hooks(app: Flask) -> None:
     app.jinja_env.filters["reason_label"] = partial(wording.label, wording.REASONS)
     app.jinja_env.filters["method_label"] = partial(wording.label, wording.METHODS)
     app.jinja_env.filters["event_label"] = partial(wording.label, wording.EVENT_KINDS)
+    app.jinja_env.filters["role_label"] = partial(wording.label, wording.ROLES)
     app.jinja_env.globals["is_admin"] = is_admin
     app.jinja_env.globals["country"] = i18n.country_label
     login_manager.user_loader(load_user_for_session)

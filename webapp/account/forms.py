@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from webapp.auth.forms import NewPasswordForm, PasskeyForm, strip
+from webapp.services import wording
 
 
 class ChangePasswordForm(NewPasswordForm):
@@ -81,11 +82,7 @@ class DeleteAccountForm(FlaskForm):
     apply_errors = NewPasswordForm.apply_errors
 
 
-ROLE_CHOICES = [
-    ("user", _l("Regular user")),
-    ("staff", _l("Staff")),
-    ("admin", _l("Administrator")),
-]
+ROLE_CHOICES = list(wording.ROLES.items())
 
 
 class ViewAsForm(FlaskForm):

@@ -154,6 +154,11 @@ METHODS = {
     "sms_code": _l("texted code"),
     "api_token": _l("API token"),
 }
+ROLES = {
+    "user": _l("Regular user"),
+    "staff": _l("Staff"),
+    "admin": _l("Administrator"),
+}
 EVENT_KINDS = {
     "lockout": _l("lockout"),
     "password_spraying": _l("password spraying"),
