@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format bench screenshots chromium clean
+.PHONY: run test lint format bench screenshots translations chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ bench: $(VENV)/.dev
 ## into docs/screenshots (TOUR_LANG=de: in that browser language, into docs/screenshots/de)
 screenshots: $(VENV)/.dev chromium
 	$(BIN)/python -m tools.screenshots $(if $(TOUR_LANG),--lang $(TOUR_LANG))
+
+## translations: collect the marked strings into translations/messages.pot, merge them into
+## each language's messages.po (new ones arrive untranslated), and compile the .mo files
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output \
+	  --project Doorman --copyright-holder "Doorman maintainers" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -N --ignore-obsolete -w 100
+	$(BIN)/pybabel compile -d translations --statistics
 
 ## chromium: the system browser for the Playwright tests (never a downloaded one)
 chromium:

@@ -68,10 +68,10 @@ def test_compare_users(client, actor, data):
 @pytest.mark.parametrize(
     "query, message",
     [
-        ("user_ids[]=abc", "Invalid user_ids format. Must be integers."),
-        ("user_ids[]=99999", "One or more user IDs not found."),
-        ("role=boss", "Invalid role. Must be &#34;admin&#34; or &#34;regular&#34;."),
-        ("start_date=2026-13-40", "Invalid date format. Use YYYY-MM-DD format."),
+        ("user_ids[]=abc", "Choose users from the list."),
+        ("user_ids[]=99999", "One or more of the chosen users no longer exist."),
+        ("role=boss", "Choose a role from the list."),
+        ("start_date=2026-13-40", "Enter the date as YYYY-MM-DD."),
     ],
 )
 def test_bad_parameters(client, actor, data, query, message):

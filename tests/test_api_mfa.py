@@ -135,7 +135,7 @@ def test_recovery_code_through_the_api(client, enrolled, outbox):
     token = api_login(client, enrolled.user.email).json["mfa_token"]
     r = _verify(client, token, enrolled.codes[3], method="recovery_code")
     assert r.status_code == 200
-    assert "9 recovery code(s) left" in outbox[-1].body
+    assert "9 recovery codes left" in outbox[-1].body
     token = api_login(client, enrolled.user.email).json["mfa_token"]
     assert _verify(client, token, enrolled.codes[3], method="recovery_code").status_code == 400
 

@@ -8,6 +8,7 @@ from webapp.extensions import db as _db
 from webapp.models import User
 
 DATE_ERROR = {"error": "Invalid date format. Use YYYY-MM-DD format."}
+WEB_DATE_ERROR = "Enter the date as YYYY-MM-DD."  # the pages' words for the API's
 
 # Out of the accepted years (1970 to 9998): the last day of the calendar, the first day
 # (a +05:30 viewer's midnight is before it in UTC), and the days either side of the bounds.
@@ -101,7 +102,7 @@ def test_web_pages_are_drawn_with_the_date_error(web_get, path, query):
     r = web_get(path, query)
     html = r.get_data(as_text=True)
     assert r.status_code == 400
-    assert DATE_ERROR["error"] in html and 'class="btn btn-primary preset"' in html  # the page
+    assert WEB_DATE_ERROR in html and 'class="btn btn-primary preset"' in html  # the page
 
 
 @pytest.mark.parametrize("query", OUT_OF_RANGE)
@@ -109,7 +110,7 @@ def test_web_pages_are_drawn_with_the_date_error(web_get, path, query):
 def test_web_downloads_refuse_dates_out_of_range(web_get, path, query):
     r = web_get(path, query)
     assert r.status_code == 400
-    assert DATE_ERROR["error"] in r.get_data(as_text=True)
+    assert WEB_DATE_ERROR in r.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("query", IN_RANGE)

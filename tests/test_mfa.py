@@ -198,7 +198,7 @@ def test_recovery_codes_are_single_use_and_mail_how_many_are_left(
     r = _second_step(client, code.upper().replace("-", " "), method="recovery_code")
     assert r.status_code == 302 and r.location.endswith("/dashboard/")
     assert outbox[-1].subject == "Doorman: a recovery code was used"
-    assert "9 recovery code(s) left" in outbox[-1].body
+    assert "9 recovery codes left" in outbox[-1].body
     post_form(client, "/auth/logout", {}, token_from="/dashboard/")
     login(client, enrolled.user.email)
     assert _second_step(client, code, method="recovery_code").status_code == 400
@@ -480,7 +480,7 @@ def test_personal_dashboard_breaks_sign_ins_down_by_method(client, enrolled, clo
     _second_step(client, "000000" if enrolled.code(clock.now) != "000000" else "111111")
     _second_step(client, enrolled.code(clock.now))
     html = client.get("/dashboard/").get_data(as_text=True)
-    assert _rows_of(html, "methods-table") == [["totp", "1", "1"]]
+    assert _rows_of(html, "methods-table") == [["authenticator code", "1", "1"]]
     assert 'id="stat-total">2<' in html  # the password step is not an attempt of its own
 
 

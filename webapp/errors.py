@@ -16,6 +16,7 @@ from flask import (
     request,
 )
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -24,18 +25,19 @@ from webapp.extensions import limiter, login_manager
 from webapp.hooks import mark_attempt_refused
 from webapp.services.clock import in_words
 from webapp.services.health import database_unreachable
+from webapp.services.wording import human
 from webapp.web import wants_json
 
 TITLES = {
-    400: "Bad request",
-    401: "Not signed in",
-    403: "Forbidden",
-    404: "Page not found",
-    405: "Method not allowed",
-    413: "Request too large",
-    429: "Too many requests",
-    500: "Something went wrong",
-    503: "Temporarily unavailable",
+    400: _l("Bad request"),
+    401: _l("Not signed in"),
+    403: _l("Forbidden"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("Request too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    503: _l("Temporarily unavailable"),
 }
 MESSAGES = {
     400: "The request could not be understood.",
@@ -103,8 +105,8 @@ def error_response(code: int, description: str | None = None, retry_after: int |
             render_template(
                 "errors/error.html",
                 code=code,
-                title=TITLES.get(code, "Error"),
-                message=message,
+                title=TITLES.get(code, _l("Error")),
+                message=human(message),
                 retry_after=retry_after,
             )
         )

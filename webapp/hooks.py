@@ -7,6 +7,7 @@ import logging
 import secrets
 import time
 from contextlib import suppress
+from functools import partial
 
 from flask import (
     Flask,
@@ -20,13 +21,15 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db, login_manager
-from webapp.services import blocks, geo, mfa, spool
+from webapp.services import blocks, i18n, mfa, spool, wording
 from webapp.services.health import database_unreachable
 from webapp.services.roles import is_admin, is_staff
 from webapp.services.sessions import load_user_for_session
@@ -85,7 +88,9 @@ def enforce_enrolment():
     if request.path.startswith("/api/") or not current_user.is_authenticated:
         return None
     if mfa.enrolment_due(current_user):
-        flash("Your account requires two-factor authentication. Set it up to continue.", "warning")
+        flash(
+            _("Your account requires two-factor authentication. Set it up to continue."), "warning"
+        )
         return redirect(url_for("account.mfa"))
     return None
 
@@ -238,9 +243,17 @@ def register_hooks(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["is_staff"] = is_staff
     app.jinja_env.globals["current_locale"] = get_locale
+    app.jinja_env.globals["language_choices"] = i18n.language_choices
+    app.jinja_env.globals["percent"] = i18n.percent
+    app.jinja_env.globals["security_sentence"] = i18n.sentence
+    app.jinja_env.globals["reason_labels"] = wording.reason_labels
+    app.jinja_env.filters["reason_label"] = partial(wording.label, wording.REASONS)
+    app.jinja_env.filters["method_label"] = partial(wording.label, wording.METHODS)
+    app.jinja_env.filters["event_label"] = partial(wording.label, wording.EVENT_KINDS)
+    app.jinja_env.filters["role_label"] = partial(wording.label, wording.ROLES)
     app.jinja_env.globals["is_admin"] = is_admin
-    app.jinja_env.globals["country"] = geo.country_label
+    app.jinja_env.globals["country"] = i18n.country_label
     login_manager.user_loader(load_user_for_session)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message = _l("Please log in to see that page.")
     login_manager.login_message_category = "info"

@@ -6,6 +6,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -116,6 +117,6 @@ def reauth_redirect():
         same_site = referrer.netloc == request.host
         query = f"?{referrer.query}" if referrer.query else ""
         back = referrer.path + query if same_site else ""
-    flash("Confirm it is you to continue.", "info")
+    flash(_("Confirm it is you to continue."), "info")
     back = safe_next_url(back) or url_for("account.index")
     return redirect(url_for("account.reauth_page", next=back))

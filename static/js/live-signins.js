@@ -44,12 +44,20 @@
       parts.hour + ":" + parts.minute + " " + label;
   }
 
+  // Words from the page, in its language (the js-messages block of base.html); English without it.
+  var words = {};
+  try {
+    words = JSON.parse(document.getElementById("js-messages").textContent);
+  } catch (e) {
+    words = {};
+  }
+
   function render(items) {
     list.textContent = "";
     if (!items.length) {
       var empty = document.createElement("li");
       empty.className = "list-group-item text-muted";
-      empty.textContent = "No sign-in attempts yet.";
+      empty.textContent = words.no_attempts || "No sign-in attempts yet.";
       list.appendChild(empty);
     }
     items.forEach(function (item) {
@@ -59,7 +67,10 @@
       left.textContent = when(item.timestamp) + " · " + item.device;
       var badge = document.createElement("span");
       badge.className = "badge " + (item.success ? "text-bg-success" : "text-bg-danger");
-      badge.textContent = item.success ? "success" : item.reason.replace(/_/g, " ");
+      var reasons = JSON.parse(box.getAttribute("data-reasons") || "{}");
+      badge.textContent = item.success
+        ? words.success || "success"
+        : reasons[item.reason] || item.reason.replace(/_/g, " ");
       li.appendChild(left);
       li.appendChild(badge);
       list.appendChild(li);
@@ -80,7 +91,7 @@
         render(page.results);
       })
       .catch(function () {
-        stamp.textContent = "unavailable";
+        stamp.textContent = words.unavailable || "unavailable";
       });
   }
 

@@ -91,6 +91,14 @@
     });
   }
 
+  // Words from the page, in its language (the js-messages block of base.html); English without it.
+  var words = {};
+  try {
+    words = JSON.parse(document.getElementById("js-messages").textContent);
+  } catch (e) {
+    words = {};
+  }
+
   function say(form, text) {
     var box = form.querySelector("[data-passkey-message]");
     if (box) {
@@ -138,17 +146,21 @@
       return;
     }
     if (error && error.name === "NotAllowedError") {
-      say(form, "The passkey request was cancelled or timed out.");
+      say(form, words.passkey_cancelled || "The passkey request was cancelled or timed out.");
     } else if (error && error.name === "SecurityError") {
-      say(form, "Passkeys need this site's domain name (for example localhost, not 127.0.0.1).");
+      say(
+        form,
+        words.passkey_domain ||
+          "Passkeys need this site's domain name (for example localhost, not 127.0.0.1)."
+      );
     } else {
-      say(form, "The passkey could not be used. Try again.");
+      say(form, words.passkey_failed || "The passkey could not be used. Try again.");
     }
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("form[data-passkey]"), function (form) {
     if (!supported) {
-      say(form, "This browser does not support passkeys.");
+      say(form, words.passkey_unsupported || "This browser does not support passkeys.");
       Array.prototype.forEach.call(form.querySelectorAll("button"), function (b) {
         b.disabled = true;
       });

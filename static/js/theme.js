@@ -29,7 +29,9 @@
     });
     var toggle = document.getElementById("theme-toggle");
     if (toggle) {
-      toggle.setAttribute("aria-label", "Colour mode (" + choice + ")");
+      // The page gives the label in its language (data-label-light, -dark, -auto).
+      var label = toggle.getAttribute("data-label-" + choice);
+      toggle.setAttribute("aria-label", label || "Colour mode (" + choice + ")");
     }
     if (changed) {
       // Charts and anything else drawn in JS re-read their colours.

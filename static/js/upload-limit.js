@@ -2,6 +2,14 @@
    Any <input type=file data-max-bytes> gets it; the server checks again. */
 (function () {
   "use strict";
+  // Words from the page, in its language (the js-messages block of base.html); English without it.
+  var words = {};
+  try {
+    words = JSON.parse(document.getElementById("js-messages").textContent);
+  } catch (e) {
+    words = {};
+  }
+
   function mib(bytes) {
     return (bytes / 1048576).toFixed(1).replace(/\.0$/, "") + " MiB";
   }
@@ -14,7 +22,9 @@
       var file = input.files && input.files[0];
       var tooLarge = Boolean(file && file.size > limit);
       var text = tooLarge
-        ? "This image is " + mib(file.size) + "; the limit is " + mib(limit) + ". Choose a smaller one."
+        ? (words.image_too_large || "This image is {size}; the limit is {limit}. Choose a smaller one.")
+            .replace("{size}", mib(file.size))
+            .replace("{limit}", mib(limit))
         : "";
       input.setCustomValidity(text);
       input.classList.toggle("is-invalid", tooLarge);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.account import bp
@@ -39,7 +40,7 @@ def mfa():
 def mfa_setup():
     """Start (or restart) enrolment with a new pending secret."""
     if factors.start_totp_setup(current_user) is None:
-        flash("Two-factor authentication is already on.", "info")
+        flash(_("Two-factor authentication is already on."), "info")
     db.session.commit()
     return redirect(url_for("account.mfa"))
 
@@ -54,9 +55,9 @@ def mfa_confirm():
         codes = factors.confirm_totp(current_user, form.code.data)
         if codes is not None:
             db.session.commit()
-            flash("Two-factor authentication is on.", "success")
+            flash(_("Two-factor authentication is on."), "success")
             return render_template("account/recovery_codes.html", codes=codes)
-        form.code.errors = ["That code is not right. Check the time on your device."]
+        form.code.errors = [_("That code is not right. Check the time on your device.")]
     return _render(400, confirm=form)
 
 
@@ -70,7 +71,7 @@ def mfa_disable():
         errors = factors.disable_totp(current_user, form.password.data)
         if not errors:
             db.session.commit()
-            flash("Two-factor authentication is off.", "info")
+            flash(_("Two-factor authentication is off."), "info")
             return redirect(url_for("account.mfa"))
         db.session.rollback()
         form.password.errors = [m for v in errors.values() for m in v]
@@ -100,7 +101,7 @@ def revoke_trusted_browser(browser_id: str):
     if not factors.revoke_trusted(current_user.id, browser_id[:64]):
         abort(404)
     db.session.commit()
-    flash("That browser will be asked for the second factor again.", "info")
+    flash(_("That browser will be asked for the second factor again."), "info")
     return redirect(url_for("account.sessions"))
 
 
@@ -109,10 +110,10 @@ def revoke_trusted_browser(browser_id: str):
 def phone_send():
     """Text a code to the profile's number, to confirm it."""
     if not factors.send_phone_confirmation(current_user):
-        flash("Add a phone number to your profile first.", "warning")
+        flash(_("Add a phone number to your profile first."), "warning")
         return redirect(url_for("account.index"))
     db.session.commit()
-    flash("We texted a code to your number.", "info")
+    flash(_("We texted a code to your number."), "info")
     return redirect(url_for("account.mfa"))
 
 
@@ -126,7 +127,7 @@ def phone_confirm():
         check = factors.confirm_phone(current_user, form.code.data)
         db.session.commit()
         if check.status == "ok":
-            flash("Your phone number is confirmed.", "success")
+            flash(_("Your phone number is confirmed."), "success")
             return redirect(url_for("account.mfa"))
-        form.code.errors = ["That code is not right, or it expired."]
+        form.code.errors = [_("That code is not right, or it expired.")]
     return _render(400, phone=form)

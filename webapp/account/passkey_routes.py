@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.account import bp
@@ -56,7 +57,7 @@ def passkey_add():
         row, error = passkeys.register(current_user, form.credential.data, form.name.data)
         if row is not None:
             db.session.commit()
-            flash(f'Passkey "{row.name}" added.', "success")
+            flash(_('Passkey "%(name)s" added.', name=row.name), "success")
             return redirect(url_for("account.passkeys_page"))
         db.session.rollback()
         form.name.errors = [error]
@@ -73,10 +74,10 @@ def passkey_rename(passkey_id: int):
     if not form.validate_on_submit() or not passkeys.rename(
         current_user, passkey_id, form.name.data
     ):
-        flash("Give the passkey a name of at most 64 characters.", "danger")
+        flash(_("Give the passkey a name of at most 64 characters."), "danger")
         return _render(400)
     db.session.commit()
-    flash("Passkey renamed.", "success")
+    flash(_("Passkey renamed."), "success")
     return redirect(url_for("account.passkeys_page"))
 
 
@@ -88,7 +89,7 @@ def passkey_remove(passkey_id: int):
     if not passkeys.remove(current_user, passkey_id):
         abort(404)
     db.session.commit()
-    flash("Passkey removed.", "info")
+    flash(_("Passkey removed."), "info")
     return redirect(url_for("account.passkeys_page"))
 
 
@@ -105,7 +106,7 @@ def reauth_page():
             db.session.commit()
             return redirect(safe_next_url(form.next.data) or url_for("account.index"))
         db.session.rollback()
-        form.secret.errors = ["That is not right."]
+        form.secret.errors = [_("That is not right.")]
         status = 400
     elif request.method == "POST":
         status = 400
@@ -149,5 +150,5 @@ def reauth_passkey():
         db.session.commit()
         if status == "ok":
             return redirect(next_url)
-    flash("That passkey was not accepted. Try again or use another way.", "danger")
+    flash(_("That passkey was not accepted. Try again or use another way."), "danger")
     return redirect(url_for("account.reauth_page", next=next_url))

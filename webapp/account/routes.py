@@ -7,10 +7,13 @@ import io
 import json
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext, refresh
 from flask_login import current_user, login_required, logout_user
 
 from webapp.account import bp
 from webapp.account.forms import (
+    ROLE_CHOICES,
     AvatarForm,
     ChangePasswordForm,
     DeleteAccountForm,
@@ -19,8 +22,9 @@ from webapp.account.forms import (
     ViewAsForm,
 )
 from webapp.extensions import db
-from webapp.services import accounts, auth, avatars, devices, mfa, roles
+from webapp.services import accounts, auth, avatars, devices, i18n, mfa, roles
 from webapp.services.spreadsheets import safe_row
+from webapp.services.wording import human
 from webapp.web import link_failed, reauth_required
 
 
@@ -28,6 +32,9 @@ def _render(status: int = 200, **forms):
     """The account page with all its forms (fresh ones unless given)."""
     profile = forms.pop("profile", None) or ProfileForm(obj=current_user)
     profile.timezone.choices = accounts.timezone_names()
+    profile.language.choices = _language_choices()
+    if not i18n.supported(profile.language.data):
+        profile.language.data = ""
     if not profile.timezone.data:
         profile.timezone.data = current_user.timezone or "UTC"
     view_as = ViewAsForm(role=roles.effective_role(current_user))
@@ -40,6 +47,11 @@ def _render(status: int = 200, **forms):
     ), status
 
 
+def _language_choices() -> list[tuple[str, str]]:
+    """The profile's language select: the browser's choice, then each shipped language."""
+    return [("", _("Browser default")), *i18n.language_choices()]
+
+
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def index():
@@ -48,6 +60,7 @@ def index():
         return _render()
     form = ProfileForm()
     form.timezone.choices = accounts.timezone_names()
+    form.language.choices = _language_choices()
     if form.validate_on_submit():
         errors = accounts.update_profile(
             current_user,
@@ -58,12 +71,15 @@ def index():
                 "phone": form.phone.data,
                 "date_of_birth": form.date_of_birth.data,
                 "timezone": form.timezone.data,
+                "language": form.language.data,
             },
         )
         if not errors:
             db.session.commit()
-            flash("Profile saved.", "success")
-            return redirect(url_for("account.index"))
+            refresh()  # the confirmation is already in the newly chosen language
+            flash(_("Profile saved."), "success")
+            # The menu's cookie must not outvote a profile that follows the browser.
+            return i18n.remember(redirect(url_for("account.index")), current_user.language)
         db.session.rollback()
         form.apply_errors(errors)
     return _render(400, profile=form)
@@ -79,11 +95,11 @@ def upload_avatar():
         try:
             old = avatars.store(current_user, upload.read(avatars.MAX_BYTES + 1), upload.filename)
         except avatars.AvatarError as exc:
-            form.avatar.errors = [str(exc)]
+            form.avatar.errors = [human(str(exc))]
         else:
             db.session.commit()
             avatars.remove_file(old)
-            flash("Avatar updated.", "success")
+            flash(_("Avatar updated."), "success")
             return redirect(url_for("account.index"))
     return _render(400, avatar=form)
 
@@ -95,7 +111,7 @@ def remove_avatar():
     old = avatars.clear(current_user)
     db.session.commit()
     avatars.remove_file(old)
-    flash("Avatar removed.", "info")
+    flash(_("Avatar removed."), "info")
     return redirect(url_for("account.index"))
 
 
@@ -111,7 +127,7 @@ def change_password():
         )
         if not errors:
             db.session.commit()
-            flash("Your password was changed. Your other sessions were signed out.", "success")
+            flash(_("Your password was changed. Your other sessions were signed out."), "success")
             return redirect(url_for("account.index"))
         db.session.rollback()
         form.apply_errors(errors)
@@ -129,7 +145,7 @@ def change_email():
         errors = accounts.request_email_change(current_user, form.email.data, form.password.data)
         if not errors:
             db.session.commit()
-            flash(f"We sent a confirmation link to {form.email.data}.", "info")
+            flash(_("We sent a confirmation link to %(email)s.", email=form.email.data), "info")
             return redirect(url_for("account.index"))
         db.session.rollback()
         form.apply_errors(errors)
@@ -144,10 +160,10 @@ def confirm_email(token: str):
     if user is None:
         db.session.rollback()
         return link_failed(
-            "This confirmation link is invalid, used or expired, or the address is taken."
+            _("This confirmation link is invalid, used or expired, or the address is taken.")
         )
     db.session.commit()
-    flash(f"Your email address is now {user.email}.", "success")
+    flash(_("Your email address is now %(email)s.", email=user.email), "success")
     return redirect(url_for("account.index" if current_user.is_authenticated else "auth.login"))
 
 
@@ -174,7 +190,7 @@ def revoke_session(session_id: str):
     if session_id == current_user.session_key:
         logout_user()
         return redirect(url_for("auth.login"))
-    flash("That session was signed out.", "info")
+    flash(_("That session was signed out."), "info")
     return redirect(url_for("account.sessions"))
 
 
@@ -185,7 +201,7 @@ def revoke_device(device_id: int):
     if not devices.revoke_own(current_user, device_id):
         abort(404)
     db.session.commit()
-    flash("That device is no longer trusted.", "info")
+    flash(_("That device is no longer trusted."), "info")
     return redirect(url_for("account.sessions"))
 
 
@@ -196,7 +212,10 @@ def revoke_other_sessions():
     """Sign out everywhere else."""
     count = accounts.revoke_other_sessions(current_user)
     db.session.commit()
-    flash(f"Signed out {count} other session(s).", "info")
+    flash(
+        ngettext("Signed out %(num)d other session.", "Signed out %(num)d other sessions.", count),
+        "info",
+    )
     return redirect(url_for("account.sessions"))
 
 
@@ -243,7 +262,7 @@ def delete():
             db.session.commit()
             avatars.remove_file(avatar_file)
             logout_user()
-            flash("Your account was deleted.", "info")
+            flash(_("Your account was deleted."), "info")
             return redirect(url_for("main.index"))
         db.session.rollback()
         form.apply_errors(errors)
@@ -263,5 +282,5 @@ def view_as():
     except PermissionError:
         abort(403)
     db.session.commit()
-    flash(f"Now viewing as: {roles.LABELS[role]}.", "info")
+    flash(_("Now viewing as: %(role)s.", role=dict(ROLE_CHOICES)[role]), "info")
     return redirect(url_for("account.index"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from webapp.account import bp
@@ -43,17 +44,19 @@ def answer_notice(event_id: int, action: str):
     if event is None or event.user_id != current_user.id or event.kind != alerts.NEW_SIGN_IN:
         abort(404)
     if event.resolved_at is not None:
-        flash("This notice was already answered.", "info")
+        flash(_("This notice was already answered."), "info")
         return redirect(url_for("account.security_page"))
     alerts.resolve(event, action)
     db.session.commit()
     if action == alerts.SECURE:
         logout_user()
         flash(
-            "Your account is secured: every session has ended. Choose a new password with the "
-            "link we have just mailed you.",
+            _(
+                "Your account is secured: every session has ended. Choose a new "
+                "password with the link we have just mailed you."
+            ),
             "warning",
         )
         return redirect(url_for("auth.forgot_password"))
-    flash("Thank you. This sign-in is now known.", "success")
+    flash(_("Thank you. This sign-in is now known."), "success")
     return redirect(url_for("account.security_page"))

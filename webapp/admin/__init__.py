@@ -16,6 +16,8 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
 from flask_admin.model.typefmt import DETAIL_FORMATTERS
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
@@ -51,6 +53,7 @@ from webapp.services import (
 from webapp.services.clock import admin_datetime_formatter
 from webapp.services.roles import is_admin, is_staff
 from webapp.services.spreadsheets import safe_cell
+from webapp.services.wording import human
 from webapp.web import reauth_redirect
 
 
@@ -147,7 +150,15 @@ class SecureModelView(SecureMixin, ModelView):
             details = fn(row)
             audit.record(current_user, name, self.model.__name__, row.id, details or "")
         db.session.commit()
-        flash(f"{name.replace('_', ' ').capitalize()}: {len(rows)} record(s).", "success")
+        flash(
+            ngettext(
+                "%(action)s: %(num)d record.",
+                "%(action)s: %(num)d records.",
+                len(rows),
+                action=name.replace("_", " ").capitalize(),
+            ),
+            "success",
+        )
         return len(rows)
 
 
@@ -365,7 +376,9 @@ class SessionAdmin(ReadOnlyModelView):
             sessions.revoke(row.id, "admin_revoked")
             audit.record(current_user, "revoke_session", "UserSession", row.id, details)
         db.session.commit()
-        flash(f"Revoked {len(ids)} session(s).", "success")
+        flash(
+            ngettext("Revoked %(num)d session.", "Revoked %(num)d sessions.", len(ids)), "success"
+        )
 
 
 class EventAdmin(ReadOnlyModelView):
@@ -421,7 +434,7 @@ class BlockAdmin(SecureModelView):
     def on_model_change(self, form, model, is_created):
         errors = blocks.block_errors(model.cidr, 1, model.reason)
         if errors.get("cidr"):
-            raise ValidationError(errors["cidr"][0])
+            raise ValidationError(human(errors["cidr"][0]))
         model.cidr = str(ipaddress.ip_network(model.cidr.strip(), strict=False))
         model.created_by_id = current_user.id
         model.created_at = utcnow()
@@ -451,7 +464,7 @@ class SourceAdmin(SecureModelView):
             .all()
         )
         if len(chosen) < 2:
-            flash("Select at least two sources to merge.", "warning")
+            flash(_("Select at least two sources to merge."), "warning")
             return
         counts = dict(
             db.session.execute(
@@ -467,7 +480,13 @@ class SourceAdmin(SecureModelView):
         audit.record(current_user, "merge_sources", "RegistrationSource", target.id, details)
         db.session.commit()
         flash(
-            f"Merged {len(merged)} source(s) into {target.name}; {moved} user(s) moved.", "success"
+            _(
+                "Merged %(sources)s source(s) into %(target)s; %(users)s user(s) moved.",
+                sources=len(merged),
+                target=target.name,
+                users=moved,
+            ),
+            "success",
         )
 
 
@@ -549,7 +568,10 @@ class OutboxAdmin(ReadOnlyModelView):
             details = f"status was {was}; " + ("left alone" if was == "sent" else "queued again")
             audit.record(current_user, "retry_mail", "OutboxMail", mail_id, details)
         db.session.commit()
-        flash(f"Retry now: {count} message(s) queued; sent ones are left alone.", "success")
+        flash(
+            _("Retry now: %(num)s message(s) queued; sent ones are left alone.", num=count),
+            "success",
+        )
 
 
 def init_admin(app: Flask) -> Admin:

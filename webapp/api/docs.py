@@ -169,6 +169,7 @@ SCHEMAS: dict[str, dict] = {
             "username": STR,
             "full_name": NULLABLE_STR,
             "image": NULLABLE_STR,
+            "language": NULLABLE_STR,
             "password": STR,
             "passwordRepeat": STR,
         },

@@ -27,7 +27,7 @@ from webapp.services.analytics import AnalyticsError, user_selection
 from webapp.services.passwords import hash_password
 from webapp.services.sessions import revoke_all
 
-PROFILE_FIELDS = ("username", "full_name", "bio", "phone", "timezone")
+PROFILE_FIELDS = ("username", "full_name", "bio", "phone", "timezone", "language")
 
 
 @bp.route("/user/me/", methods=["GET", "PUT", "PATCH", "DELETE"])

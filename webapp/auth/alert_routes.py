@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from webapp.auth import bp
 from webapp.auth.forms import ConfirmForm
 from webapp.extensions import db
-from webapp.services import alerts, geo
+from webapp.services import alerts, i18n
 
 FAILED = {
-    "invalid": "This link is not valid.",
-    "expired": "This link has expired. Sign in and look at your security page instead.",
-    "used": "This link was already used.",
+    "invalid": _l("This link is not valid."),
+    "expired": _l("This link has expired. Sign in and look at your security page instead."),
+    "used": _l("This link was already used."),
 }
 
 
@@ -29,12 +31,14 @@ def sign_in_alert(token: str):
                 if current_user.is_authenticated:
                     logout_user()
                 flash(
-                    "Your account is secured: every session has ended. Choose a new password "
-                    "with the link we have just mailed you.",
+                    _(
+                        "Your account is secured: every session has ended. Choose a new "
+                        "password with the link we have just mailed you."
+                    ),
                     "warning",
                 )
                 return redirect(url_for("auth.forgot_password"))
-            flash("Thank you. This sign-in is now known.", "success")
+            flash(_("Thank you. This sign-in is now known."), "success")
             return redirect(url_for("main.index"))
     else:
         check = alerts.check_link(token)
@@ -44,5 +48,5 @@ def sign_in_alert(token: str):
         form=form,
         check=check,
         message=FAILED.get(check.error or ""),
-        country=geo.country_label(check.event.country) if check.event else "",
+        country=i18n.country_label(check.event.country) if check.event else "",
     ), status

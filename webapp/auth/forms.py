@@ -1,6 +1,7 @@
 """Forms of the auth blueprint."""
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm, RecaptchaField
 from flask_wtf.recaptcha import Recaptcha
 from wtforms import (
@@ -15,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from webapp.services import auth, captcha
+from webapp.services.wording import human
 from webapp.web import client_ip
 
 
@@ -26,61 +28,65 @@ def strip(value):
 class ValidEmail:
     """The service's rule for an address, so forms, the API and the services agree."""
 
-    def __init__(self, message: str = "E-mail is not valid") -> None:
+    def __init__(self, message: str = _l("Enter a valid email address.")) -> None:
         self.message = message
 
     def __call__(self, form, field) -> None:
         if field.data and auth.email_error(auth.normalise_email(field.data)):
-            raise ValidationError(self.message)
+            # A str, not a lazy string: Flask-Admin shows only errors that are strings.
+            raise ValidationError(str(self.message))
 
 
 EMAIL_FIELD = [
-    DataRequired("Enter your email address."),
-    Length(max=254, message="An email address has at most 254 characters."),
-    ValidEmail("Enter a valid email address."),
+    DataRequired(_l("Enter your email address.")),
+    Length(max=254, message=_l("An email address has at most 254 characters.")),
+    ValidEmail(_l("Enter a valid email address.")),
 ]
 
 
 class LoginForm(FlaskForm):
     """Email, password and remember-me."""
 
-    email = EmailField("Email", validators=EMAIL_FIELD, filters=[strip])
-    password = PasswordField("Password", validators=[Length(max=1024, message="Too long.")])
+    email = EmailField(_l("Email"), validators=EMAIL_FIELD, filters=[strip])
+    password = PasswordField(_l("Password"), validators=[Length(max=1024, message=_l("Too long."))])
     # Filled by static/js/login-encrypt.js (RSA-OAEP) when the browser has WebCrypto.
     encrypted_password = HiddenField(validators=[Length(max=1024)])
 
     def validate_password(self, field) -> None:
         """Either the password or its encrypted form is required."""
         if not field.data and not self.encrypted_password.data:
-            raise ValidationError("Enter your password.")
+            raise ValidationError(_l("Enter your password."))
 
-    remember = BooleanField("Keep me signed in for 30 days")
+    remember = BooleanField(_l("Keep me signed in for 30 days"))
     next = HiddenField()
-    submit = SubmitField("Log in")
+    submit = SubmitField(_l("Log in"))
 
 
 class RegisterForm(FlaskForm):
     """New account; the service checks the full policy and uniqueness."""
 
-    username = StringField("Username", validators=[DataRequired("Username cannot be null")])
-    email = EmailField("Email", validators=[DataRequired("E-mail cannot be null")], filters=[strip])
-    password = PasswordField("Password", validators=[DataRequired("Password cannot be null")])
+    username = StringField(_l("Username"), validators=[DataRequired(_l("Choose a username."))])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Enter your email address."))], filters=[strip]
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password."))])
     password_repeat = PasswordField(
-        "Confirm password", validators=[DataRequired("Please repeat the password.")]
+        _l("Confirm password"), validators=[DataRequired(_l("Repeat the password."))]
     )
     # Where the visitor landed from, carried across resubmissions (the service bounds them).
     utm_source = HiddenField()
     utm_medium = HiddenField()
     utm_campaign = HiddenField()
     referrer = HiddenField()
-    submit = SubmitField("Create account")
+    submit = SubmitField(_l("Create account"))
 
     # Service error keys (API names) -> form fields.
     FIELD_FOR = {"passwordRepeat": "password_repeat"}
 
     def apply_errors(self, errors: dict[str, list[str]]) -> None:
-        """Attach service validation messages to the matching fields."""
-        for key, messages in errors.items():
+        """Attach service validation messages, in people's words, to the matching fields."""
+        for key, contract_messages in errors.items():
+            messages = [human(m) for m in contract_messages]
             field = getattr(self, self.FIELD_FOR.get(key, key), None)
             if field is not None:
                 field.errors = list(field.errors) + messages
@@ -96,7 +102,7 @@ class CountedRecaptcha(Recaptcha):
             return super().__call__(form, field)
         except (ValidationError, OSError):
             captcha.record_failure(client_ip(), request.form.get("email", ""), "web")
-            raise ValidationError(captcha.MESSAGE) from None
+            raise ValidationError(human(captcha.MESSAGE)) from None
 
 
 class AltchaAnswer:
@@ -105,7 +111,7 @@ class AltchaAnswer:
     def __call__(self, form, field):
         if not captcha.verify(field.data, client_ip()):
             captcha.record_failure(client_ip(), request.form.get("email", ""), "web")
-            raise ValidationError(captcha.MESSAGE)
+            raise ValidationError(human(captcha.MESSAGE))
 
 
 class RecaptchaRegisterForm(RegisterForm):
@@ -133,32 +139,34 @@ def register_form() -> RegisterForm:
 class EmailForm(FlaskForm):
     """A single email address: resend verification, forgotten password."""
 
-    email = EmailField("Email", validators=EMAIL_FIELD, filters=[strip])
-    submit = SubmitField("Send")
+    email = EmailField(_l("Email"), validators=EMAIL_FIELD, filters=[strip])
+    submit = SubmitField(_l("Send"))
 
 
 class VerifyCodeForm(FlaskForm):
     """Email plus the 6-digit code from the verification email."""
 
-    email = EmailField("Email", validators=EMAIL_FIELD, filters=[strip])
+    email = EmailField(_l("Email"), validators=EMAIL_FIELD, filters=[strip])
     code = StringField(
-        "6-digit code",
+        _l("6-digit code"),
         validators=[
-            DataRequired("Enter the code from the email."),
-            Regexp(r"^\s*\d{6}\s*$", message="The code has 6 digits."),
+            DataRequired(_l("Enter the code from the email.")),
+            Regexp(r"^\s*\d{6}\s*$", message=_l("The code has 6 digits.")),
         ],
     )
-    submit = SubmitField("Verify")
+    submit = SubmitField(_l("Verify"))
 
 
 class NewPasswordForm(FlaskForm):
     """A new password and its confirmation (reset link)."""
 
-    password = PasswordField("New password", validators=[DataRequired("Password cannot be null")])
-    password_repeat = PasswordField(
-        "Confirm new password", validators=[DataRequired("Please repeat the password.")]
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(_l("Choose a password."))]
     )
-    submit = SubmitField("Set password")
+    password_repeat = PasswordField(
+        _l("Confirm new password"), validators=[DataRequired(_l("Repeat the password."))]
+    )
+    submit = SubmitField(_l("Set password"))
 
     FIELD_FOR = RegisterForm.FIELD_FOR
     apply_errors = RegisterForm.apply_errors
@@ -168,31 +176,31 @@ class SecondFactorForm(FlaskForm):
     """The second step: a code from the app, a recovery code or a mailed code."""
 
     method = SelectField(
-        "Method",
+        _l("Method"),
         choices=[
-            ("totp", "Code from the authenticator app"),
-            ("recovery_code", "Recovery code"),
-            ("email_code", "Code mailed to me"),
-            ("sms_code", "Code texted to me"),
+            ("totp", _l("Code from the authenticator app")),
+            ("recovery_code", _l("Recovery code")),
+            ("email_code", _l("Code mailed to me")),
+            ("sms_code", _l("Code texted to me")),
         ],
         default="totp",
     )
     code = StringField(
-        "Code",
-        validators=[DataRequired("Enter the code."), Length(max=64, message="Too long.")],
+        _l("Code"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=64, message=_l("Too long."))],
         filters=[strip],
     )
-    trust = BooleanField("Trust this browser for 30 days")
-    submit = SubmitField("Verify")
+    trust = BooleanField(_l("Trust this browser for 30 days"))
+    submit = SubmitField(_l("Verify"))
 
 
 class LoginCodeForm(FlaskForm):
     """Passwordless: the email and the 6-digit code it received."""
 
-    email = EmailField("Email", validators=EMAIL_FIELD, filters=[strip])
+    email = EmailField(_l("Email"), validators=EMAIL_FIELD, filters=[strip])
     code = VerifyCodeForm.code
-    remember = BooleanField("Keep me signed in for 30 days")
-    submit = SubmitField("Sign in")
+    remember = BooleanField(_l("Keep me signed in for 30 days"))
+    submit = SubmitField(_l("Sign in"))
 
 
 class ConfirmForm(FlaskForm):
@@ -205,5 +213,5 @@ class PasskeyForm(FlaskForm):
 
     challenge_id = HiddenField(validators=[DataRequired(), Length(max=128)])
     credential = HiddenField(validators=[DataRequired(), Length(max=16_384)])
-    remember = BooleanField("Remember me")
-    trust = BooleanField("Trust this browser for 30 days")
+    remember = BooleanField(_l("Remember me"))
+    trust = BooleanField(_l("Trust this browser for 30 days"))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
 from webapp.auth import bp
@@ -22,8 +23,8 @@ from webapp.web import (
 )
 
 STEP_ERRORS = {
-    "bad_code": "That code is not right.",
-    "replayed_code": "That code was already used. Wait for the next one.",
+    "bad_code": _l("That code is not right."),
+    "replayed_code": _l("That code was already used. Wait for the next one."),
 }
 
 
@@ -40,7 +41,7 @@ def signed_in(result: auth.LoginResult, remember: bool):
     next_url = session.get("mfa_next") or None
     session.clear()
     login_user(result.user, remember=remember)
-    flash(f"Welcome back, {result.user.display_name}.", "success")
+    flash(_("Welcome back, %(name)s.", name=result.user.display_name), "success")
     response = redirect(safe_next_url(next_url) or url_for("dashboard.index"))
     api_tokens.set_cookies(response, result.tokens)
     devices.set_cookie(response, result.device_cookie)
@@ -88,7 +89,7 @@ def mfa():
     if not raw:
         if request.method == "POST":
             current_attempt().finish("expired_code")
-        flash("Sign in again to continue.", "info")
+        flash(_("Sign in again to continue."), "info")
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     # Only what this account can use is offered; anything else is a wrong answer to it.
@@ -107,19 +108,21 @@ def mfa():
         if result.status == "ok":
             return signed_in(result, result.session.remember)
         if result.status in STEP_ERRORS:
-            form.code.errors = [STEP_ERRORS[result.status]]
+            form.code.errors = [str(STEP_ERRORS[result.status])]
             status = 400
         elif result.status == "locked":
             session.pop("mfa_token", None)
             wait = in_words(result.retry_after)
             flash(
-                gettext("Too many failed sign-ins for this email. Try again %(wait)s.", wait=wait),
+                _("Too many failed sign-ins for this email. Try again %(wait)s.", wait=wait),
                 "danger",
             )
             return redirect(url_for("auth.login"))
         else:
             session.pop("mfa_token", None)
-            flash("That sign-in has expired or had too many wrong codes. Sign in again.", "danger")
+            flash(
+                _("That sign-in has expired or had too many wrong codes. Sign in again."), "danger"
+            )
             return redirect(url_for("auth.login"))
     elif request.method == "POST":
         current_attempt().finish("invalid_input")
@@ -134,11 +137,11 @@ def mfa_email_code():
     """Mail a code usable once as the second factor of this sign-in."""
     raw = session.get("mfa_token")
     if not raw or not factors.send_challenge_email_code(raw):
-        flash("Sign in again to continue.", "info")
+        flash(_("Sign in again to continue."), "info")
         return redirect(url_for("auth.login"))
     db.session.commit()
     minutes = current_app.config["LOGIN_CODE_MINUTES"]
-    flash(f"We emailed you a code. It is valid for {minutes} minutes.", "info")
+    flash(_("We emailed you a code. It is valid for %(minutes)s minutes.", minutes=minutes), "info")
     return redirect(url_for("auth.mfa"))
 
 
@@ -149,10 +152,10 @@ def mfa_sms_code():
     """Text a code usable once as the second factor of this sign-in."""
     raw = session.get("mfa_token")
     if not raw or not factors.send_challenge_sms_code(raw):
-        flash("Sign in again to continue.", "info")
+        flash(_("Sign in again to continue."), "info")
         return redirect(url_for("auth.login"))
     db.session.commit()
-    flash("We texted you a code.", "info")
+    flash(_("We texted you a code."), "info")
     return redirect(url_for("auth.mfa"))
 
 
@@ -169,7 +172,7 @@ def login_code():
             auth.request_login_code(form.email.data)
             db.session.commit()
         code_tries.forget(code_tries.SIGN_IN, form.email.data)
-        flash("If this address can sign in, a code is on its way.", "info")
+        flash(_("If this address can sign in, a code is on its way."), "info")
         email = auth.normalise_email(form.email.data)
         return redirect(url_for("auth.login_code_verify", email=email))
     status = 400 if request.method == "POST" else 200
@@ -206,7 +209,7 @@ def login_code_verify():
             form.code.errors = [code_tries.locked_message(code_tries.SIGN_IN, wait)]
             status = 429
         elif result.status == "expired":
-            form.code.errors = ["This code has expired. Ask for a new one."]
+            form.code.errors = [_("This code has expired. Ask for a new one.")]
             status = 400
         else:
             email = form.email.data

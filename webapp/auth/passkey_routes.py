@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.auth import bp
@@ -16,8 +18,8 @@ from webapp.web import config_limit, device_cookie
 
 OPTIONS_LIMIT = "30 per minute"  # every login page asks once for the autofill
 REFUSED = {
-    "unverified": "Your email address is not verified yet.",
-    "expired_challenge": "That passkey request expired. Try again.",
+    "unverified": _l("Your email address is not verified yet."),
+    "expired_challenge": _l("That passkey request expired. Try again."),
 }
 
 
@@ -39,7 +41,7 @@ def passkey_login():
     form = PasskeyForm()
     if not form.validate_on_submit():
         current_attempt().finish("invalid_input")
-        flash("The passkey answer was incomplete. Try again.", "danger")
+        flash(_("The passkey answer was incomplete. Try again."), "danger")
         return redirect(url_for("auth.login"))
     remember = bool(form.remember.data)
     result = auth.passkey_login(
@@ -52,7 +54,7 @@ def passkey_login():
     db.session.commit()
     if result.status == "ok":
         return signed_in(result, remember)
-    flash(REFUSED.get(result.status, "That passkey cannot sign in here."), "danger")
+    flash(REFUSED.get(result.status, _("That passkey cannot sign in here.")), "danger")
     return redirect(url_for("auth.login"))
 
 
@@ -75,7 +77,7 @@ def mfa_passkey():
     form = PasskeyForm()
     if not raw or not form.validate_on_submit():
         current_attempt().finish("invalid_input" if raw else "expired_code")
-        flash("Sign in again to continue." if not raw else "Try the passkey again.", "info")
+        flash(_("Sign in again to continue.") if not raw else _("Try the passkey again."), "info")
         return redirect(url_for("auth.mfa" if raw else "auth.login"))
     answer = factors.passkey_answer(form.challenge_id.data, form.credential.data)
     result = auth.second_factor_login(
@@ -90,8 +92,8 @@ def mfa_passkey():
     if result.status == "ok":
         return signed_in(result, result.session.remember)
     if result.status == "bad_code":
-        flash("That passkey was not accepted. Try again or use another way.", "danger")
+        flash(_("That passkey was not accepted. Try again or use another way."), "danger")
         return redirect(url_for("auth.mfa"))
     session.pop("mfa_token", None)
-    flash("That sign-in has expired or had too many wrong answers. Sign in again.", "danger")
+    flash(_("That sign-in has expired or had too many wrong answers. Sign in again."), "danger")
     return redirect(url_for("auth.login"))

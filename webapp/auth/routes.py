@@ -14,7 +14,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import gettext as _
 from flask_jwt_extended import unset_jwt_cookies
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -101,13 +101,13 @@ def login():
         if result.status == "ok":
             session.clear()
             login_user(result.user, remember=bool(form.remember.data))
-            flash(f"Welcome back, {result.user.display_name}.", "success")
+            flash(_("Welcome back, %(name)s.", name=result.user.display_name), "success")
             return result.response
         if result.status == "mfa_required":
             return mfa_routes.ask_second_factor(result, form.next.data)
         if result.status == "locked":
             flash(
-                gettext(
+                _(
                     "Too many failed sign-ins for this email. Try again %(wait)s, or use the "
                     "unlock link we emailed to the account owner.",
                     wait=in_words(result.retry_after),
@@ -123,7 +123,7 @@ def login():
         if result.status == "unverified":
             unverified_email = result.user.email
         else:
-            form.form_errors.append("Invalid email or password.")
+            form.form_errors.append(_("Invalid email or password."))
     elif request.method == "POST":
         current_attempt().finish("invalid_input")
         status = 400
@@ -138,7 +138,7 @@ def _submitted_password(form: LoginForm) -> str | None:
     try:
         return rsa_keys.decrypt_hex(form.encrypted_password.data)
     except ValueError:
-        form.form_errors.append("Invalid encrypted password.")
+        form.form_errors.append(_("Invalid encrypted password."))
         return None
 
 
@@ -150,7 +150,7 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("You have been logged out.", "info")
+    flash(_("You have been logged out."), "info")
     response = redirect(url_for("main.index"))
     unset_jwt_cookies(response)
     return response
@@ -193,9 +193,9 @@ def register():
             email = auth.normalise_email(form.email.data)
             code_tries.forget(code_tries.VERIFY, email)
             flash(
-                f"Check your mail: we sent a link and a code to {email}."
+                _("Check your mail: we sent a link and a code to %(email)s.", email=email)
                 if hide
-                else f"Account created. We sent a link and a code to {email}.",
+                else _("Account created. We sent a link and a code to %(email)s.", email=email),
                 "success",
             )
             return redirect(url_for("auth.verify_code", email=email))
@@ -258,16 +258,16 @@ def verify_link(token: str):
     db.session.commit()
     if result.status in ("verified", "already"):
         flash(
-            "Your email address is verified. You can log in now."
+            _("Your email address is verified. You can log in now.")
             if result.status == "verified"
-            else "Your email address was already verified.",
+            else _("Your email address was already verified."),
             "success",
         )
         return redirect(url_for("auth.login"))
     message = (
-        "This verification link has expired. Request a new one below."
+        _("This verification link has expired. Request a new one below.")
         if result.status == "expired"
-        else "This verification link is not valid. Request a new one below."
+        else _("This verification link is not valid. Request a new one below.")
     )
     return link_failed(message, EmailForm())
 
@@ -292,13 +292,13 @@ def verify_code():
         result = auth.verify_email_code(form.email.data, form.code.data)
         db.session.commit()
         if result.status in ("verified", "already"):
-            flash("Your email address is verified. You can log in now.", "success")
+            flash(_("Your email address is verified. You can log in now."), "success")
             return redirect(url_for("auth.login"))
         if result.status == "locked":
             form.code.errors = [code_tries.locked_message(code_tries.VERIFY, result.retry_after)]
             status = 429
         elif result.status == "expired":
-            form.code.errors = ["This code has expired. Request a new email below."]
+            form.code.errors = [_("This code has expired. Request a new email below.")]
             status = 400
         else:
             form.code.errors = [code_tries.wrong_code_message(code_tries.VERIFY, form.email.data)]
@@ -324,9 +324,9 @@ def resend_verification():
             auth.resend_verification(form.email.data)
             db.session.commit()
         code_tries.forget(code_tries.VERIFY, form.email.data)
-        flash("If that account is waiting for verification, a new email is on its way.", "info")
+        flash(_("If that account is waiting for verification, a new email is on its way."), "info")
         return redirect(url_for("auth.verify_code", email=auth.normalise_email(form.email.data)))
-    flash("Enter a valid email address.", "danger")
+    flash(_("Enter a valid email address."), "danger")
     return redirect(url_for("auth.verify_code"))
 
 
@@ -340,7 +340,9 @@ def forgot_password():
         with timing.enumeration_floor():
             auth.request_password_reset(form.email.data)
             db.session.commit()
-        flash("If an account exists with this email, a password reset email has been sent.", "info")
+        flash(
+            _("If an account exists with this email, a password reset email has been sent."), "info"
+        )
         return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/forgot.html", form=form), status
@@ -350,7 +352,9 @@ def forgot_password():
 def reset_password(token: str):
     """Choose a new password from a reset link; every session ends."""
     if auth.check_reset_token(token).token is None:
-        return link_failed("This password reset link is invalid or has expired. Ask for a new one.")
+        return link_failed(
+            _("This password reset link is invalid or has expired. Ask for a new one.")
+        )
     form = NewPasswordForm()
     if form.validate_on_submit():
         errors = auth.reset_password(token, form.password.data, form.password_repeat.data)
@@ -358,7 +362,8 @@ def reset_password(token: str):
             db.session.commit()
             logout_user()
             flash(
-                "Password reset successful. You can now log in with your new password.", "success"
+                _("Password reset successful. You can now log in with your new password."),
+                "success",
             )
             return redirect(url_for("auth.login"))
         db.session.rollback()
@@ -373,6 +378,6 @@ def unlock(token: str):
     ok = auth.unlock_with_token(token)
     db.session.commit()
     if ok:
-        flash("Your sign-in is unlocked. You can try again now.", "success")
+        flash(_("Your sign-in is unlocked. You can try again now."), "success")
         return redirect(url_for("auth.login"))
-    return link_failed("This unlock link is invalid or has expired.")
+    return link_failed(_("This unlock link is invalid or has expired."))

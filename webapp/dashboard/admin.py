@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.dashboard import bp
@@ -12,6 +13,7 @@ from webapp.permissions import role_required
 from webapp.services import analytics, blocks, reports, security
 from webapp.services.analytics import ActivityFilters, AnalyticsError
 from webapp.services.dashboards import acquisition_page, admin_overview, personal_dashboard
+from webapp.services.wording import human
 
 
 def _selection_from(args, *, by_ids: bool = True):
@@ -43,7 +45,7 @@ def admin_overview_page():
     try:
         window, ids, selection = _selection_from(request.args, by_ids=False)
     except AnalyticsError as exc:
-        status, error = 400, str(exc)
+        status, error = 400, human(str(exc))
         window = analytics.parse_window(None, None, analytics.viewer_timezone(current_user))
         ids, selection = [], analytics.user_selection()
     data = admin_overview(window, selection.limit(1000), ids, request.args.get("sort", "username"))
@@ -63,7 +65,7 @@ def admin_acquisition_page():
             request.args.get("start_date"), request.args.get("end_date"), tz
         )
     except AnalyticsError as exc:
-        status, error = 400, str(exc)
+        status, error = 400, human(str(exc))
         window = analytics.parse_window(None, None, tz)
     data = acquisition_page(window, request.args.get("sort", "-signups"))
     return render_template("dashboard/acquisition.html", window=window, error=error, **data), status
@@ -82,7 +84,7 @@ def admin_user(user_id: int):
         )
         filters = ActivityFilters(outcome=request.args.get("outcome") or None).validate()
     except AnalyticsError as exc:
-        status, error = 400, str(exc)
+        status, error = 400, human(str(exc))
         window, filters = analytics.parse_window(None, None, tz), ActivityFilters()
     data = personal_dashboard(subject.id, window, filters, request.args.get("page", 1, type=int))
     return render_template(
@@ -124,7 +126,7 @@ def acknowledge_event(event_id: int):
     if security.acknowledge(event_id) is None:
         abort(404)
     db.session.commit()
-    flash("Event acknowledged.", "success")
+    flash(_("Event acknowledged."), "success")
     return redirect(url_for("dashboard.admin_overview_page") + "#security-feed")
 
 
@@ -136,9 +138,11 @@ def block_address():
     hours = request.form.get("hours", "", type=int)
     errors = blocks.block_errors(cidr, hours, reason)
     if errors:
-        flash(" ".join(m for messages in errors.values() for m in messages), "danger")
+        flash(" ".join(human(m) for messages in errors.values() for m in messages), "danger")
     else:
         block = blocks.add_block(cidr, hours, reason, current_user)
         db.session.commit()
-        flash(f"{block.cidr} is blocked for {hours} hours.", "success")
+        flash(
+            _("%(cidr)s is blocked for %(hours)s hours.", cidr=block.cidr, hours=hours), "success"
+        )
     return redirect(url_for("dashboard.admin_overview_page") + "#security-feed")

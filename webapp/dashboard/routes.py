@@ -13,6 +13,7 @@ from webapp.services import alerts, analytics
 from webapp.services.analytics import ActivityFilters, AnalyticsError, Scope
 from webapp.services.dashboards import personal_dashboard
 from webapp.services.spreadsheets import safe_row
+from webapp.services.wording import human
 
 CSV_FIELDS = ["time", "outcome", "reason", "method", "ip", "device", "user_agent"]
 
@@ -41,7 +42,7 @@ def index():
     try:
         window, filters, page = _parse_request()
     except AnalyticsError as exc:
-        status, error = 400, str(exc)
+        status, error = 400, human(str(exc))
         tz = analytics.viewer_timezone(current_user)
         window, filters, page = analytics.parse_window(None, None, tz), ActivityFilters(), 1
     data = personal_dashboard(current_user.id, window, filters, page)
@@ -63,7 +64,7 @@ def export_csv():
     try:
         window, filters, _page = _parse_request()
     except AnalyticsError as exc:
-        return Response(str(exc) + "\n", status=400, mimetype="text/plain")
+        return Response(human(str(exc)) + "\n", status=400, mimetype="text/plain")
     rows = analytics.activity_rows(Scope.of(current_user.id), window, filters)
     filename = f"doorman-activity-{window.start.isoformat()}-{window.end.isoformat()}.csv"
     return Response(

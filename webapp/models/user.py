@@ -35,6 +35,8 @@ class User(UserMixin, db.Model):
     date_of_birth = mapped_column(Date)
     avatar_path: Mapped[str | None] = mapped_column(String(255))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # A language code of config LANGUAGES; None follows the browser.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
     last_login_at = mapped_column(Timestamp)

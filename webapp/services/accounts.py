@@ -8,11 +8,12 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from webapp.extensions import db
 from webapp.models import LoginAttempt, User, UserSession, utcnow
-from webapp.services import tokens
+from webapp.services import i18n, tokens
 from webapp.services.auth import USERNAME_RE, email_error, find_user_by_email, normalise_email
 from webapp.services.mail import send_email
 from webapp.services.passwords import verify_password
@@ -60,6 +61,9 @@ def profile_errors(user: User, data: dict) -> dict[str, list[str]]:
     tz = data.get("timezone")
     if tz and tz not in timezone_names():
         errors["timezone"] = ["Unknown time zone."]
+    language = data.get("language")
+    if language and not i18n.supported(language):
+        errors["language"] = ["Unknown language."]
     return errors
 
 
@@ -68,7 +72,7 @@ def update_profile(user: User, data: dict) -> dict[str, list[str]]:
     errors = profile_errors(user, data)
     if errors:
         return errors
-    for field in ("full_name", "bio", "phone", "timezone"):
+    for field in ("full_name", "bio", "phone", "timezone", "language"):
         if field in data:
             setattr(user, field, (data[field] or "").strip() or None)
     if "username" in data:
@@ -91,7 +95,7 @@ def request_email_change(user: User, new_email: str, password: str) -> dict[str,
     raw = tokens.issue(user, CHANGE_EMAIL, timedelta(hours=EMAIL_CHANGE_HOURS), payload=new_email)
     send_email(
         new_email,
-        "confirm your new email address",
+        _l("confirm your new email address"),
         "change_email",
         user=user,
         new_email=new_email,
@@ -100,7 +104,7 @@ def request_email_change(user: User, new_email: str, password: str) -> dict[str,
     )
     send_email(
         user.email,
-        "your email address is changing",
+        _l("your email address is changing"),
         "email_change_notice",
         user=user,
         new_email=new_email,

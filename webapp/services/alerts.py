@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
@@ -117,7 +118,7 @@ def _alert(
     db.session.flush()
     send_email(
         user.email,
-        "New sign-in to your account",
+        _l("New sign-in to your account"),
         "new_sign_in",
         user=user,
         when=clock.when(now, viewer_timezone(user)),  # the recipient's zone
@@ -253,7 +254,7 @@ def secure_account(user: User, event: SecurityEvent | None = None) -> None:
     for email in admins:
         send_email(
             email,
-            "a user secured their account",
+            _l("a user secured their account"),
             "account_secured",
             user=user,
             event=event,

@@ -15,6 +15,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -429,7 +430,7 @@ def _announce_lockout(email: str, user: User | None, ip: str, seconds: int) -> N
     )
     send_email(
         user.email,
-        "your sign-in is locked",
+        _l("your sign-in is locked"),
         "lockout",
         user=user,
         minutes=minutes,
@@ -587,7 +588,7 @@ def send_verification(user: User) -> None:
     )
     send_email(
         user.email,
-        "confirm your email address",
+        _l("confirm your email address"),
         "verify",
         user=user,
         code=code,
@@ -608,7 +609,11 @@ def resend_verification(email: str) -> None:
 def _mark_verified(user: User) -> None:
     user.email_verified_at = utcnow()
     send_email(
-        user.email, "welcome", "welcome", user=user, login_url=url_for("auth.login", _external=True)
+        user.email,
+        _l("welcome"),
+        "welcome",
+        user=user,
+        login_url=url_for("auth.login", _external=True),
     )
 
 
@@ -665,7 +670,7 @@ def request_password_reset(email: str) -> None:
     raw = tokens.issue(user, tokens.RESET_LINK, timedelta(minutes=minutes))
     send_email(
         user.email,
-        "reset your password",
+        _l("reset your password"),
         "reset",
         user=user,
         minutes=minutes,
@@ -732,7 +737,7 @@ def _set_password(user: User, password: str, *, reason: str, keep: str | None = 
     revoke_all(user.id, reason, keep=keep)
     send_email(
         user.email,
-        "your password was changed",
+        _l("your password was changed"),
         "password_changed",
         user=user,
         reset_url=url_for("auth.forgot_password", _external=True),

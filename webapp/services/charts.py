@@ -7,6 +7,9 @@ and checked against Plotly's schema in the tests.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 # The palette of every chart, ours and the API's: successful green, failed red, counts blue.
 SUCCESS = "#198754"
 FAILURE = "#dc3545"
@@ -48,8 +51,8 @@ def _pair(x, successes, failures, kind: str = "bar", **extra) -> list[dict]:
     if kind == "scatter":
         common["mode"] = "lines+markers"
     return [
-        {**common, "name": "Successful", "y": successes, "marker": {"color": SUCCESS}},
-        {**common, "name": "Failed", "y": failures, "marker": {"color": FAILURE}},
+        {**common, "name": _("Successful"), "y": successes, "marker": {"color": SUCCESS}},
+        {**common, "name": _("Failed"), "y": failures, "marker": {"color": FAILURE}},
     ]
 
 
@@ -58,18 +61,20 @@ def trend_figure(trends: dict) -> dict:
     return {
         "data": _pair(trends["labels"], trends["successes"], trends["failures"], "scatter"),
         "layout": _layout(
-            "Sign-ins per day", xaxis={"type": "date"}, yaxis={"rangemode": "tozero"}
+            _("Sign-ins per day"), xaxis={"type": "date"}, yaxis={"rangemode": "tozero"}
         ),
     }
 
 
 def comparison_figure(comparison: dict) -> dict:
     """Weekly or monthly bars, stacked by outcome."""
-    unit = "Week starting" if comparison["granularity"] == "week" else "Month"
+    unit = _("Week starting") if comparison["granularity"] == "week" else _("Month")
     return {
         "data": _pair(comparison["labels"], comparison["successes"], comparison["failures"]),
         "layout": _layout(
-            f"Sign-ins per {comparison['granularity']}",
+            _("Sign-ins per week")
+            if comparison["granularity"] == "week"
+            else _("Sign-ins per month"),
             barmode="stack",
             xaxis={"type": "category", "title": {"text": unit}},
         ),
@@ -78,7 +83,7 @@ def comparison_figure(comparison: dict) -> dict:
 
 def period_figure(comparison: dict) -> dict:
     """This period next to the previous one of equal length."""
-    labels = ["Previous period", "This period"]
+    labels = [_("Previous period"), _("This period")]
     prev, cur = comparison["previous"], comparison["current"]
     return {
         "data": _pair(
@@ -86,7 +91,7 @@ def period_figure(comparison: dict) -> dict:
             [prev["successes"], cur["successes"]],
             [prev["failures"], cur["failures"]],
         ),
-        "layout": _layout("This period vs the previous one", barmode="group"),
+        "layout": _layout(_("This period vs the previous one"), barmode="group"),
     }
 
 
@@ -95,7 +100,7 @@ def hour_figure(distribution: dict) -> dict:
     hours = distribution["hour_of_day"]
     return {
         "data": _pair(HOURS, hours["successes"], hours["failures"]),
-        "layout": _layout("By hour of day", barmode="stack", xaxis=HOUR_AXIS),
+        "layout": _layout(_("By hour of day"), barmode="stack", xaxis=HOUR_AXIS),
     }
 
 
@@ -104,7 +109,7 @@ def weekday_figure(distribution: dict) -> dict:
     days = distribution["day_of_week"]
     return {
         "data": _pair(days["labels"], days["successes"], days["failures"]),
-        "layout": _layout("By weekday", barmode="stack", xaxis={"type": "category"}),
+        "layout": _layout(_("By weekday"), barmode="stack", xaxis={"type": "category"}),
     }
 
 
@@ -122,7 +127,7 @@ def heatmap_figure(distribution: dict) -> dict:
             }
         ],
         "layout": _layout(
-            "When sign-in attempts happen", xaxis=HOUR_AXIS, yaxis={"autorange": "reversed"}
+            _("When sign-in attempts happen"), xaxis=HOUR_AXIS, yaxis={"autorange": "reversed"}
         ),
     }
 
@@ -135,13 +140,13 @@ def ratio_figure(distribution: dict) -> dict:
             {
                 "type": "pie",
                 "hole": 0.55,
-                "labels": ["Successful", "Failed"],
+                "labels": [_("Successful"), _("Failed")],
                 "values": [ratio["successful"], ratio["failed"]],
                 "marker": {"colors": [SUCCESS, FAILURE]},
                 "sort": False,
             }
         ],
-        "layout": _layout("Success ratio"),
+        "layout": _layout(_("Success ratio")),
     }
 
 
@@ -154,7 +159,7 @@ def devices_figure(distribution: dict) -> dict:
             {
                 "type": "bar",
                 "orientation": "h",
-                "name": "Browser",
+                "name": _("Browser"),
                 "y": [name for name, _ in browsers][::-1],
                 "x": [n for _, n in browsers][::-1],
                 "marker": {"color": NEUTRAL},
@@ -164,7 +169,7 @@ def devices_figure(distribution: dict) -> dict:
             {
                 "type": "bar",
                 "orientation": "h",
-                "name": "Operating system",
+                "name": _("Operating system"),
                 "y": [name for name, _ in systems][::-1],
                 "x": [n for _, n in systems][::-1],
                 "marker": {"color": "#6f42c1"},
@@ -173,7 +178,7 @@ def devices_figure(distribution: dict) -> dict:
             },
         ],
         "layout": _layout(
-            "Browsers and operating systems",
+            _("Browsers and operating systems"),
             grid={"rows": 1, "columns": 2, "pattern": "independent"},
             yaxis={"automargin": True},
             yaxis2={"automargin": True},
@@ -196,9 +201,9 @@ def dashboard_figures(trends: dict, comparison: dict, distribution: dict) -> dic
 
 
 GROWTH_TITLES = {
-    "day": "New accounts per day",
-    "week": "New accounts per week (weeks from Monday)",
-    "month": "New accounts per month",
+    "day": _l("New accounts per day"),
+    "week": _l("New accounts per week (weeks from Monday)"),
+    "month": _l("New accounts per month"),
 }
 
 
@@ -208,13 +213,13 @@ def growth_figure(growth: dict[str, int], period: str = "month") -> dict:
         "data": [
             {
                 "type": "bar",
-                "name": "New accounts",
+                "name": _("New accounts"),
                 "x": list(growth),
                 "y": list(growth.values()),
                 "marker": {"color": NEUTRAL},
             }
         ],
-        "layout": _layout(GROWTH_TITLES[period], xaxis={"type": "category"}),
+        "layout": _layout(str(GROWTH_TITLES[period]), xaxis={"type": "category"}),
     }
 
 
@@ -231,7 +236,7 @@ def users_trend_figure(series: dict[int, dict], names: dict[int, str]) -> dict:
             }
             for uid, s in series.items()
         ],
-        "layout": _layout("Successful sign-ins per day, by user", xaxis={"type": "date"}),
+        "layout": _layout(_("Successful sign-ins per day, by user"), xaxis={"type": "date"}),
     }
 
 
@@ -244,7 +249,7 @@ def users_bars_figure(stats: dict[int, dict]) -> dict:
             [row["successful"] for row in stats.values()],
             [row["failed"] for row in stats.values()],
         ),
-        "layout": _layout("Sign-ins by user", barmode="group", xaxis={"type": "category"}),
+        "layout": _layout(_("Sign-ins by user"), barmode="group", xaxis={"type": "category"}),
     }
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from webapp.services import acquisition, analytics, charts, failures, security
 from webapp.services.analytics import ActivityFilters, Scope, Window
 
@@ -12,9 +15,10 @@ from webapp.services.analytics import ActivityFilters, Scope, Window
 def presets(tz: ZoneInfo, today: date | None = None) -> list[dict]:
     """The range shortcuts: last 7, 30 and 90 days, and this month."""
     today = today or analytics.today_in(tz)
-    shortcuts = [(f"{n} days", today - timedelta(days=n - 1), today) for n in (7, 30, 90)] + [
-        ("This month", today.replace(day=1), today)
-    ]
+    shortcuts = [
+        (ngettext("%(num)d day", "%(num)d days", n), today - timedelta(days=n - 1), today)
+        for n in (7, 30, 90)
+    ] + [(_("This month"), today.replace(day=1), today)]
     return [
         {"label": label, "start_date": start.isoformat(), "end_date": end.isoformat()}
         for label, start, end in shortcuts

@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 
 from flask import current_app, render_template
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from flask_mail import Message, email_dispatched
 
 from webapp.extensions import mail
@@ -20,15 +22,21 @@ def send_email(to: str, subject: str, template: str, **context) -> OutboxMail:
     """Render email/<template>.txt and .html and queue them for one address.
 
     The message is a row in the caller's transaction: it goes out only if that commits, and
-    the caller never waits on SMTP (a sender delivers the outbox).
+    the caller never waits on SMTP (a sender delivers the outbox). It is written in the
+    recipient's language when their profile names one (a lazy subject is translated here),
+    else in the language of the request that sends it.
     """
     context.setdefault("app_name", "Doorman")
-    return outbox.enqueue(
-        to,
-        f"Doorman: {subject}",
-        render_template(f"email/{template}.txt", **context),
-        render_template(f"email/{template}.html", **context),
-    )
+    user = context.get("user")
+    chosen = getattr(user, "language", None) if getattr(user, "email", None) == to else None
+    language = chosen or str(get_locale() or "en")
+    with force_locale(language):
+        return outbox.enqueue(
+            to,
+            _("Doorman: %(subject)s", subject=str(subject)),
+            render_template(f"email/{template}.txt", **context),
+            render_template(f"email/{template}.html", **context),
+        )
 
 
 def mail_dir(app=None) -> Path:

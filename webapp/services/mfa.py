@@ -24,6 +24,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, event, func, select, update
 
@@ -269,7 +270,7 @@ def confirm_totp(user: User, code: str) -> list[str] | None:
     _factor_changed(user, "Two-factor authentication (authenticator app) was turned on.")
     send_email(
         user.email,
-        "two-factor authentication is on",
+        _l("two-factor authentication is on"),
         "mfa_enabled",
         user=user,
         security_url=url_for("account.mfa", _external=True),
@@ -300,7 +301,7 @@ def reset_totp(user: User) -> None:
         _factor_changed(user, "Two-factor authentication (authenticator app) was turned off.")
         send_email(
             user.email,
-            "two-factor authentication is off",
+            _l("two-factor authentication is off"),
             "mfa_disabled",
             user=user,
             security_url=url_for("account.mfa", _external=True),
@@ -317,7 +318,7 @@ def regenerate_recovery_codes(user: User, password: str) -> tuple[list[str], dic
     _factor_changed(user, "New recovery codes were made; the old ones stopped working.")
     send_email(
         user.email,
-        "new recovery codes",
+        _l("new recovery codes"),
         "recovery_codes_regenerated",
         user=user,
         security_url=url_for("account.mfa", _external=True),
@@ -444,7 +445,7 @@ def _check_recovery_code(user: User, code: str) -> str:
     left = recovery_codes_left(user.id)
     send_email(
         user.email,
-        "a recovery code was used",
+        _l("a recovery code was used"),
         "recovery_code_used",
         user=user,
         left=left,
@@ -622,7 +623,7 @@ def send_challenge_email_code(raw: str) -> bool:
         return False
     code = _issue_code(user, MFA_EMAIL_CODE, minutes)
     send_email(
-        user.email, "your sign-in code", "mfa_email_code", user=user, code=code, minutes=minutes
+        user.email, _l("your sign-in code"), "mfa_email_code", user=user, code=code, minutes=minutes
     )
     return True
 
@@ -768,7 +769,7 @@ def request_login_code(user: User | None) -> None:
     code = _issue_code(user if live else None, LOGIN_CODE, minutes)
     if live:
         send_email(
-            user.email, "your sign-in code", "login_code", user=user, code=code, minutes=minutes
+            user.email, _l("your sign-in code"), "login_code", user=user, code=code, minutes=minutes
         )
         return
     # What send_email does for a real message, short of queueing it; the views add a floor.

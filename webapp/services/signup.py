@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from disposable_email_domains import blocklist
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 
 from webapp.models import User
 from webapp.services import auth, captcha, sources
@@ -138,7 +139,7 @@ def _file_domains(path: str, _stamp: float) -> frozenset[str]:
 def _notify_owner(owner: User) -> None:
     send_email(
         owner.email,
-        "someone tried to sign up with your address",
+        _l("someone tried to sign up with your address"),
         "registration_notice",
         user=owner,
         login_url=url_for("auth.login", _external=True),
