@@ -94,7 +94,7 @@ def test_the_alert_time_is_in_the_users_zone(app, db, user_factory, outbox):
     [mail] = alerts_in(outbox)
     [event] = new_sign_ins(db)
     local = event.created_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Kathmandu"))
-    assert f"Time:    {local.day} {local:%b %Y, %H:%M} UTC+05:45" in mail.body
+    assert f"Time: {local.day} {local:%b %Y, %H:%M} UTC+05:45" in mail.body
 
 
 @pytest.mark.parametrize("days, alerted", [(89, False), (91, True)])

@@ -81,7 +81,7 @@ def test_register_is_limited_to_5_per_minute(client, outbox):
 def test_invalid_sign_ups_do_not_use_up_the_limit(client, outbox):
     for n in range(6):  # more than the limit, each refused for the shape of its input
         r = sign_up(client, n, username="ab")
-        assert r.status_code == 400 and "Must have min 4 and max 32 characters" in r.text
+        assert r.status_code == 400 and "A username has 4 to 32 characters." in r.text
     assert post_form(client, "/auth/register", {"username": "", "email": ""}).status_code == 400
     assert sign_up(client, 99).status_code == 302
 
