@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db, login_manager
-from webapp.services import blocks, geo, mfa, spool
+from webapp.services import blocks, geo, i18n, mfa, spool
 from webapp.services.health import database_unreachable
 from webapp.services.roles import is_admin, is_staff
 from webapp.services.sessions import load_user_for_session
@@ -240,6 +240,7 @@ def register_hooks(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = get_locale
     app.jinja_env.globals["is_admin"] = is_admin
     app.jinja_env.globals["country"] = geo.country_label
+    app.jinja_env.globals["percent"] = i18n.percent
     login_manager.user_loader(load_user_for_session)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."

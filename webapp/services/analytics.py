@@ -450,6 +450,7 @@ def stats(scope: Scope, window: Window, *, now: datetime | None = None) -> dict:
         "weekly": weekly,
         "monthly": monthly,
         "trend": trend_percent(first, second),
+        "trend_from": first,  # successful sign-ins of the earlier half: 0 leaves no trend to show
     }
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from copy import copy
+
+from babel import Locale
 from flask import current_app, has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 
@@ -23,3 +27,12 @@ def select_timezone() -> str:
 
     zone = getattr(current_user, "timezone", None) if has_request_context() else None
     return resolve_timezone(zone).key
+
+
+def percent(value: float, digits: int = 1) -> str:
+    """A percentage given as 0–100, in the page language's way: "91.5%", "91,5 %"."""
+    locale = get_locale() or Locale.parse("en")
+    # The language's own pattern (sign, spacing, separators) with a fixed number of decimals.
+    pattern = copy(locale.percent_formats[None])
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(value / 100, locale)
