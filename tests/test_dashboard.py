@@ -111,6 +111,7 @@ def test_the_trend_card_says_when_there_is_nothing_to_compare_with(
     login(newcomer, "new@example.com")  # the first sign-in ever: no earlier period
     html = newcomer.get("/dashboard/").get_data(as_text=True)
     assert card(html, "stat-trend") == "No sign-ins in the previous period"
+    assert "Change in attempts: +1 (none in the previous period)." in html
     assert "100" not in re.search(r'id="stat-trend">[^<]*<', html).group(0)
 
 
