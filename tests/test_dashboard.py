@@ -4,7 +4,7 @@ import csv
 import io
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import plotly.graph_objects as go
 import pytest
@@ -14,6 +14,7 @@ from tests.e2e.test_dashboard_browser import DASHBOARD_CHARTS
 from tests.helpers import login
 from webapp.extensions import db as _db
 from webapp.models import User, utcnow
+from webapp.services import analytics
 
 
 @pytest.fixture
@@ -75,6 +76,50 @@ def test_presets_and_custom_range_are_in_the_query_string(client, viewer):
     assert card(week, "stat-total") == "7"  # days 1..6 and today
     wide = client.get("/dashboard/?start_date=2020-01-01").get_data(as_text=True)
     assert card(wide, "stat-total") == "13"
+
+
+def lit_presets(html):
+    return re.findall(r'class="btn btn-primary preset"\s+href="[^"]*">([^<]+)<', html)
+
+
+def test_only_the_chosen_preset_is_lit_when_two_cover_the_same_days(client, viewer, monkeypatch):
+    # On the 30th "30 days" and "This month" are the same days.
+    monkeypatch.setattr(analytics, "utcnow", lambda: datetime(2026, 11, 30, 9))
+    days = "/dashboard/?start_date=2026-11-01&end_date=2026-11-30"
+    html = client.get(days).get_data(as_text=True)
+    assert lit_presets(html) == ["30 days"]  # nothing chosen: the first that matches
+    links = dict(re.findall(r'preset"\s+href="([^"]+)">([^<]+)<', html)[i][::-1] for i in range(4))
+    assert "preset=month" in links["This month"] and "preset=30d" in links["30 days"]
+    month = client.get(links["This month"].replace("&amp;", "&")).get_data(as_text=True)
+    assert lit_presets(month) == ["This month"]
+    assert 'name="preset" value="month"' in month  # the activity filters keep the choice
+    assert lit_presets(client.get(days + "&preset=30d").get_data(as_text=True)) == ["30 days"]
+    # A choice that does not cover the days shown falls back; a custom range lights none.
+    assert lit_presets(client.get(days + "&preset=7d").get_data(as_text=True)) == ["30 days"]
+    custom = "/dashboard/?start_date=2026-11-02&end_date=2026-11-30&preset=month"
+    assert lit_presets(client.get(custom).get_data(as_text=True)) == []
+
+
+def test_the_trend_card_says_when_there_is_nothing_to_compare_with(
+    app, client, viewer, user_factory
+):
+    html = client.get("/dashboard/").get_data(as_text=True)
+    trend = re.search(r'id="stat-trend">\s*([^<]*?)\s*<', html).group(1)
+    assert re.fullmatch(r"▲ \d+\.0%", trend)  # one success 40 days ago, more since: one sign
+    user_factory(email="new@example.com")
+    newcomer = app.test_client()
+    login(newcomer, "new@example.com")  # the first sign-in ever: no earlier period
+    html = newcomer.get("/dashboard/").get_data(as_text=True)
+    assert card(html, "stat-trend") == "No sign-ins in the previous period"
+    assert "Change in attempts: +1 (none in the previous period)." in html
+    assert "100" not in re.search(r'id="stat-trend">[^<]*<', html).group(0)
+
+
+def test_percentages_have_one_format_in_the_page_language(client, viewer):
+    assert card(client.get("/dashboard/").get_data(as_text=True), "stat-rate") == "83.3%"
+    german = client.get("/dashboard/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert card(german, "stat-rate") == "83,3\xa0%"
+    assert "Change in attempts: +11 (+1.100,0\xa0%)" in german  # 1 attempt before, 12 now
 
 
 @pytest.mark.parametrize(

@@ -307,6 +307,26 @@ def test_summary_counts_failures_by_country_and_says_none_succeeded(
     assert 'href="/account/security"' in web.get("/account/").get_data(as_text=True)
 
 
+def test_failures_without_a_country_are_counted_as_unknown_on_the_page(
+    app_factory, db, user_factory
+):
+    app = app_factory(**QUIET)
+    user = user_factory()
+    for ip in ("10.0.0.7", "10.0.0.7", GB):
+        assert token_login(client_at(app, ip), user.email, WRONG).status_code == 400
+    headers = bearer(tokens_for(app.test_client(), user)["access"])
+    body = app.test_client().get(f"{BASE}/security/summary/", headers=headers).json
+    assert body["countries_7d"] == {"GB": 1}  # the API leaves addresses without a country out
+    web = client_at(app, DE)
+    assert login(web, user.email).status_code == 302
+    page = web.get("/account/security").get_data(as_text=True)
+    week = re.search(r'<ul[^>]*id="countries-7d">(.*?)</ul>', page, re.S).group(1)
+    items = [re.sub(r"\s+", " ", li).strip() for li in re.findall(r"<li[^>]*>(.*?)</li>", week)]
+    assert items == ["United Kingdom (GB): 1", "Unknown: 2"]  # the dashboard's label, counted
+    # The events table scrolls inside its own box on a phone instead of widening the page.
+    assert re.search(r'<div class="table-responsive">\s*<table[^>]*id="security-events"', page)
+
+
 def test_old_failures_and_other_emails_are_not_counted(app_factory, db, user_factory):
     app = app_factory(**QUIET)
     user, other = user_factory(), user_factory()

@@ -48,7 +48,13 @@ def admin_overview_page():
         status, error = 400, human(str(exc))
         window = analytics.parse_window(None, None, analytics.viewer_timezone(current_user))
         ids, selection = [], analytics.user_selection()
-    data = admin_overview(window, selection.limit(1000), ids, request.args.get("sort", "username"))
+    data = admin_overview(
+        window,
+        selection.limit(1000),
+        ids,
+        request.args.get("sort", "username"),
+        request.args.get("preset"),
+    )
     return render_template(
         "dashboard/admin.html", window=window, chosen=ids, error=error, **data
     ), status
@@ -67,7 +73,9 @@ def admin_acquisition_page():
     except AnalyticsError as exc:
         status, error = 400, human(str(exc))
         window = analytics.parse_window(None, None, tz)
-    data = acquisition_page(window, request.args.get("sort", "-signups"))
+    data = acquisition_page(
+        window, request.args.get("sort", "-signups"), request.args.get("preset")
+    )
     return render_template("dashboard/acquisition.html", window=window, error=error, **data), status
 
 
@@ -86,7 +94,13 @@ def admin_user(user_id: int):
     except AnalyticsError as exc:
         status, error = 400, human(str(exc))
         window, filters = analytics.parse_window(None, None, tz), ActivityFilters()
-    data = personal_dashboard(subject.id, window, filters, request.args.get("page", 1, type=int))
+    data = personal_dashboard(
+        subject.id,
+        window,
+        filters,
+        request.args.get("page", 1, type=int),
+        request.args.get("preset"),
+    )
     return render_template(
         "dashboard/index.html", window=window, filters=filters, error=error, subject=subject, **data
     ), status

@@ -45,7 +45,7 @@ def index():
         status, error = 400, human(str(exc))
         tz = analytics.viewer_timezone(current_user)
         window, filters, page = analytics.parse_window(None, None, tz), ActivityFilters(), 1
-    data = personal_dashboard(current_user.id, window, filters, page)
+    data = personal_dashboard(current_user.id, window, filters, page, request.args.get("preset"))
     notices = alerts.pending_notices(current_user.id)
     return render_template(
         "dashboard/index.html",

@@ -21,17 +21,18 @@ CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def _layout(title: str, **extra) -> dict:
-    # The legend sits above the plot, right of the title, so it never lands on an axis
-    # title; automargin keeps every tick label inside the figure at any width.
+    # The legend sits below the plot, in one line from the left edge, so it never squeezes
+    # the title; automargin keeps every tick label inside the figure at any width.
     layout = {
         "title": {"text": title, "font": {"size": 15}, "x": 0, "xanchor": "left"},
-        "margin": {"l": 48, "r": 16, "t": 64, "b": 40},
+        "margin": {"l": 48, "r": 16, "t": 48, "b": 40},
         "height": 320,
         "legend": {
             "orientation": "h",
-            "x": 1,
-            "xanchor": "right",
-            "y": 1,
+            "x": 0,
+            "xanchor": "left",
+            "y": 0,
+            "yref": "container",
             "yanchor": "bottom",
             "traceorder": "normal",  # stacked bars would list Failed first
         },
@@ -180,7 +181,7 @@ def devices_figure(distribution: dict) -> dict:
         "layout": _layout(
             _("Browsers and operating systems"),
             grid={"rows": 1, "columns": 2, "pattern": "independent"},
-            yaxis={"automargin": True},
+            xaxis2={"automargin": True},
             yaxis2={"automargin": True},
         ),
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -12,20 +11,31 @@ from webapp.services import acquisition, analytics, charts, failures, security
 from webapp.services.analytics import ActivityFilters, Scope, Window
 
 
-def presets(tz: ZoneInfo, today: date | None = None) -> list[dict]:
-    """The range shortcuts: last 7, 30 and 90 days, and this month."""
-    today = today or analytics.today_in(tz)
+def presets(window: Window, chosen: str | None = None, today: date | None = None) -> list[dict]:
+    """The range shortcuts (last 7, 30 and 90 days, this month), the one in effect marked active."""
+    today = today or analytics.today_in(window.tz)
     shortcuts = [
-        (ngettext("%(num)d day", "%(num)d days", n), today - timedelta(days=n - 1), today)
+        (f"{n}d", ngettext("%(num)d day", "%(num)d days", n), today - timedelta(days=n - 1), today)
         for n in (7, 30, 90)
-    ] + [(_("This month"), today.replace(day=1), today)]
-    return [
-        {"label": label, "start_date": start.isoformat(), "end_date": end.isoformat()}
-        for label, start, end in shortcuts
+    ] + [("month", _("This month"), today.replace(day=1), today)]
+    items = [
+        {"key": key, "label": label, "start_date": start.isoformat(), "end_date": end.isoformat()}
+        for key, label, start, end in shortcuts
     ]
+    # Two shortcuts cover the same days on the 30th ("30 days", "This month"): the one the
+    # person clicked (?preset=) is lit, else the first that matches.
+    matching = [
+        p["key"]
+        for p in items
+        if (p["start_date"], p["end_date"]) == (window.start.isoformat(), window.end.isoformat())
+    ]
+    lit = chosen if chosen in matching else next(iter(matching), None)
+    return [{**p, "active": p["key"] == lit} for p in items]
 
 
-def personal_dashboard(user_id: int, window: Window, filters: ActivityFilters, page: int) -> dict:
+def personal_dashboard(
+    user_id: int, window: Window, filters: ActivityFilters, page: int, preset: str | None = None
+) -> dict:
     """Stat cards, figures and one activity page for one user."""
     scope = Scope.of(user_id)
     stats = analytics.stats(scope, window)
@@ -39,7 +49,7 @@ def personal_dashboard(user_id: int, window: Window, filters: ActivityFilters, p
         "activity": analytics.activity(scope, window, filters, page=page, size=25),
         "methods": analytics.methods(scope, window),
         "countries": analytics.countries(scope, window),
-        "presets": presets(window.tz),
+        "presets": presets(window, preset),
     }
 
 
@@ -48,7 +58,9 @@ GROWTH_DAILY_DAYS = 31
 SORT_KEYS = ("username", "total", "successful", "failed", "success_rate", "last_login")
 
 
-def admin_overview(window: Window, selection, compare_ids: list[int], sort: str) -> dict:
+def admin_overview(
+    window: Window, selection, compare_ids: list[int], sort: str, preset: str | None = None
+) -> dict:
     """The admin analytics page: system-wide figures, top offenders, comparison, batch table."""
     totals = analytics.stats(analytics.EVERYONE, window)
     trends = analytics.trends(analytics.EVERYONE, window)
@@ -100,16 +112,16 @@ def admin_overview(window: Window, selection, compare_ids: list[int], sort: str)
         "coverage": analytics.factor_coverage(),
         "coverage_trend": analytics.factor_coverage_trend(),
         "batch": rows,
-        "presets": presets(window.tz),
+        "presets": presets(window, preset),
     }
 
 
-def acquisition_page(window: Window, sort: str) -> dict:
+def acquisition_page(window: Window, sort: str, preset: str | None = None) -> dict:
     """The acquisition page: the sources table (sorted), its figures and the presets."""
     data = acquisition.acquisition(window, sort)
     return {
         **data,
         "figures": acquisition.figures(data),
-        "presets": presets(window.tz),
+        "presets": presets(window, preset),
         "sort": sort,
     }
