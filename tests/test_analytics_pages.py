@@ -181,7 +181,7 @@ def test_trend_card_shows_a_fall_with_one_sign(app, client, user_factory):
     query = _history(app, user, 4, 1)  # signing in adds one
     login(client, "falling@example.com")
     html = client.get(f"/dashboard/?{query}").get_data(as_text=True)
-    assert trend_card(html) == "▼ 50%"
+    assert trend_card(html) == "▼ 50.0%"
     assert "-50" not in html and "▼ -" not in html
 
 

@@ -111,7 +111,10 @@ def test_the_trend_card_says_when_there_is_nothing_to_compare_with(
     login(newcomer, "new@example.com")  # the first sign-in ever: no earlier period
     html = newcomer.get("/dashboard/").get_data(as_text=True)
     assert card(html, "stat-trend") == "No sign-ins in the previous period"
-    assert "Change in attempts: +1 (none in the previous period)." in html
+    assert (
+        'Change in attempts: <span id="period-change">+1 (none in the previous period)</span>.'
+        in html
+    )
     assert "100" not in re.search(r'id="stat-trend">[^<]*<', html).group(0)
 
 
@@ -119,7 +122,7 @@ def test_percentages_have_one_format_in_the_page_language(client, viewer):
     assert card(client.get("/dashboard/").get_data(as_text=True), "stat-rate") == "83.3%"
     german = client.get("/dashboard/", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert card(german, "stat-rate") == "83,3\xa0%"
-    assert "Change in attempts: +11 (+1.100,0\xa0%)" in german  # 1 attempt before, 12 now
+    assert "+11 (▲ 1.100,0\xa0%)" in german  # 1 attempt before, 12 now
 
 
 @pytest.mark.parametrize(

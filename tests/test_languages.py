@@ -244,7 +244,7 @@ def test_numbers_follow_the_locale(client, db, user_factory):
     login(client, user.email)
     html = client.get("/dashboard/", headers={"Accept-Language": "de"}).get_data(as_text=True)
     # One successful sign-in of one: German puts a (no-break) space before the sign.
-    assert 'id="stat-rate">100\xa0%<' in html
+    assert 'id="stat-rate">100,0\xa0%<' in html
 
 
 # ---------------------------------------------------------------- people's words, not the API's

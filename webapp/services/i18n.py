@@ -3,7 +3,9 @@ locale-aware bits pages ask for: language names, percentages, countries, the sec
 
 from __future__ import annotations
 
-from babel import numbers
+from copy import copy
+
+from babel import Locale
 from flask import current_app, has_request_context, request
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
@@ -49,11 +51,12 @@ def language_choices() -> list[tuple[str, str]]:
 
 
 def percent(value: float, digits: int = 1) -> str:
-    """A percentage (83.333 -> "83.3%", "83,3 %" in German) in the page's locale, rounded to
-    at most `digits` decimals."""
-    return numbers.format_percent(
-        round(value, digits) / 100, locale=get_locale(), decimal_quantization=False
-    )
+    """A percentage given as 0-100, in the page language's way: "91.5%", "91,5 %"."""
+    locale = get_locale() or Locale.parse("en")
+    # The language's own pattern (sign, spacing, separators) with a fixed number of decimals.
+    pattern = copy(locale.percent_formats[None])
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(value / 100, locale)
 
 
 def country_label(code: str | None) -> str:
