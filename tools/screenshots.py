@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -102,7 +102,7 @@ class Tour:
     overflows: list[str] = field(default_factory=list)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, browser=None) -> int:
     """Run the tour from the command line; 1 when any page misbehaved."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", help="browser language, e.g. de (written to a subfolder)")
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     out = args.out or (OUT / args.lang if args.lang else OUT)
-    tour = take_tour(out, TOUR, WIDTHS, MODES, lang=args.lang)
+    tour = take_tour(out, TOUR, WIDTHS, MODES, lang=args.lang, browser=browser)
     for path in tour.files:
         print(path)
     total = sum(path.stat().st_size for path in tour.files)
@@ -129,14 +129,16 @@ def take_tour(
     modes: Sequence[str] = MODES,
     lang: str | None = None,
     attempts: int = DEMO_ATTEMPTS,
+    browser=None,
 ) -> Tour:
-    """Screenshot every stop at every width and mode into out, with an index."""
+    """Screenshot every stop at every width and mode into out, with an index (in the given
+    browser, else a Chromium of its own: Playwright's sync API runs one per thread)."""
     out.mkdir(parents=True, exist_ok=True)
     tour = Tour()
     with tempfile.TemporaryDirectory(prefix="doorman-tour-") as workdir:
         app, passwords = demo_app(Path(workdir), attempts)
         urls = _urls(app, stops)
-        with serve(app) as base, chromium() as browser:
+        with serve(app) as base, nullcontext(browser) if browser else chromium() as browser:
             states = {
                 who: _sign_in(browser, base, who, passwords[who], lang)
                 for who in {stop.who for stop in stops if stop.who}

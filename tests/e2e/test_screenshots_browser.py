@@ -17,8 +17,8 @@ def brightness(path) -> float:
         return ImageStat.Stat(image.convert("L")).mean[0]
 
 
-def test_short_tour_shoots_each_page_at_both_widths_and_modes(tmp_path):
-    tour = take_tour(tmp_path, SHORT, attempts=300)
+def test_short_tour_shoots_each_page_at_both_widths_and_modes(tmp_path, browser):
+    tour = take_tour(tmp_path, SHORT, attempts=300, browser=browser)
 
     assert tour.problems == []
     expected = {
@@ -45,13 +45,13 @@ def test_short_tour_shoots_each_page_at_both_widths_and_modes(tmp_path):
     assert "| dashboard |" in index and "390 px dark" in index
 
 
-def test_a_refused_page_fails_the_tour(tmp_path, monkeypatch, capsys):
+def test_a_refused_page_fails_the_tour(tmp_path, monkeypatch, capsys, browser):
     refused = Stop("refused", "dashboard.admin_overview_page", "user")  # admins only
     monkeypatch.setattr(screenshots, "TOUR", (refused,))
     monkeypatch.setattr(screenshots, "WIDTHS", (390,))
     monkeypatch.setattr(screenshots, "MODES", ("dark",))
 
-    assert screenshots.main(["--out", str(tmp_path)]) == 1
+    assert screenshots.main(["--out", str(tmp_path)], browser=browser) == 1
 
     out, err = capsys.readouterr()
     assert str(tmp_path / "refused-390-dark.png") in out
