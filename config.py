@@ -67,6 +67,8 @@ class Config:
     DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER", 5)
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)
     APP_TIMEZONE = env_str("APP_TIMEZONE", "UTC")
+    # The activity list counts its rows up to this many, then says "more than 1,000" (bounded).
+    ACTIVITY_COUNT_CAP = env_int("ACTIVITY_COUNT_CAP", 1_000)
     # Languages the pages and mails are translated into; the first is the fallback.
     LANGUAGES = ("en", "de", "es")
     BABEL_DEFAULT_LOCALE = "en"
