@@ -6,9 +6,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 from sqlalchemy import select
 
 from tests.conftest import TEST_REDIS_URL, _worker_redis_url
+from tests.helpers import login
 from tests.private_services import ReservedPort
 from webapp.models import User
 
@@ -61,8 +63,11 @@ def test_a_worker_without_a_redis_db_left_stops_the_run(monkeypatch):
         _worker_redis_url("redis://127.0.0.1:6379/0")
 
 
-def test_the_apps_limits_live_in_this_workers_redis_db(app):
+def test_the_apps_limits_live_in_this_workers_redis_db(app, client):
     assert app.config["RATELIMIT_STORAGE_URI"] == (TEST_REDIS_URL or "memory://")
+    login(client, "nobody@example.com", "wrong")
+    if TEST_REDIS_URL:
+        assert redis.Redis.from_url(TEST_REDIS_URL).dbsize() > 0  # the login's limit counters
 
 
 def test_a_reserved_port_refuses_connections_until_its_server_listens():
