@@ -29,9 +29,11 @@ run: $(VENV)/.runtime
 	$(BIN)/flask assets build
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-## test: the whole suite (TEST_DATABASE_URL / TEST_REDIS_URL switch to MariaDB / Redis)
+## test: the whole suite (TEST_DATABASE_URL / TEST_REDIS_URL switch to MariaDB / Redis) on one
+## pytest-xdist worker per CPU this process may use, at most two (each has its own database and
+## Redis db; PYTEST_XDIST_AUTO_NUM_WORKERS=0 runs none); xdist_group keeps a group on one worker
 test: $(VENV)/.dev chromium
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n logical --maxprocesses 2 --dist loadgroup
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

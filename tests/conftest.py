@@ -1,6 +1,11 @@
 """Fixtures: a fresh app and database per test, clients, mail capture, factories.
 
 TEST_DATABASE_URL runs the suite on MariaDB/MySQL; TEST_REDIS_URL puts the limiter on Redis.
+
+`make test` runs two pytest-xdist workers (gw0, gw1); each has its own database and Redis db
+(see `_worker_url` and `_worker_redis_url`). A test writes only below `tmp_path` (or
+`tmp_path_factory`, both per worker) and listens only on a port the system chose
+(`tests.private_services.ReservedPort`, or port 0): never a fixed path or port.
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
@@ -21,8 +27,31 @@ from webapp import create_app
 from webapp.extensions import db as _db
 from webapp.services.outbox import deliver_pending
 
+
+def worker_number() -> int:
+    """This process's pytest-xdist worker: 0 for gw0 (or without workers), 1 for gw1, ..."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def _worker_redis_url(url: str | None) -> str | None:
+    """Worker gwN uses the Redis db N below the one in the URL (db 15: 15 for gw0, 14 for gw1).
+
+    The fixtures flush that db before each test, so two workers must never share one.
+    """
+    if not url:
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    db_number = base - worker_number()
+    if db_number < 0:
+        raise pytest.UsageError(
+            f"TEST_REDIS_URL db {base} leaves no Redis db for worker gw{worker_number()}"
+        )
+    return urlunsplit(parts._replace(path=f"/{db_number}"))
+
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+TEST_REDIS_URL = _worker_redis_url(os.environ.get("TEST_REDIS_URL"))
 
 
 def _worker_url(url: str) -> str:
@@ -41,12 +70,13 @@ def _worker_url(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url():
+def database_url(tmp_path_factory):
     """The shared server database for this worker, schema created once."""
     if not TEST_DATABASE_URL:
         return None
     url = _worker_url(TEST_DATABASE_URL)
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, INSTANCE_PATH="/tmp/doorman-schema")
+    instance = tmp_path_factory.mktemp("schema")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, INSTANCE_PATH=str(instance))
     with app.app_context():
         _db.drop_all()
         _db.create_all()

@@ -1,8 +1,9 @@
-"""Private Redis and MariaDB servers for fault tests: each on a free port in a temporary
+"""Private Redis and MariaDB servers for fault tests: each on a reserved port in a temporary
 folder, started and stopped (killed, restarted) by PID. Never the machine's shared ones."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -20,10 +21,50 @@ MARIADBD = shutil.which("mariadbd") or (
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
+    """A TCP port nobody listens on right now (free only until someone else binds it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class ReservedPort:
+    """A local TCP port kept for one test: bound, not listening, while its server is down.
+
+    Clients get "connection refused", as with nothing there, and no other test worker or
+    process can take the port between a kill and a restart. Release it just before the
+    server binds it; hold it again as soon as the server is gone.
+    """
+
+    def __init__(self) -> None:
+        self._sock: socket.socket | None = None
+        self.number = self._bind(0)
+
+    def _bind(self, port: int) -> int:
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            # A killed server leaves TIME_WAIT connections on its port; only SO_REUSEADDR
+            # binds next to those (it still refuses a port someone listens on).
+            sock.close()
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", port))
+        self._sock = sock
+        return sock.getsockname()[1]
+
+    def release(self) -> None:
+        """Free the port for its own server."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def hold(self) -> None:
+        """Keep the port again after its server stopped."""
+        if self._sock is None:
+            # Someone took it meanwhile: the server's restart will say so.
+            with contextlib.suppress(OSError):
+                self._bind(self.number)
 
 
 def _wait_for_port(port: int, process: subprocess.Popen, seconds: float, log: Path) -> None:
@@ -40,11 +81,12 @@ def _wait_for_port(port: int, process: subprocess.Popen, seconds: float, log: Pa
 
 
 class PrivateServer:
-    """One server process on a fixed port: start, kill (SIGKILL, as a crash) and start again."""
+    """One server process on a reserved port: start, kill (SIGKILL, as a crash), start again."""
 
-    def __init__(self, folder: Path, port: int) -> None:
+    def __init__(self, folder: Path, port: ReservedPort) -> None:
         self.folder = folder
-        self.port = port
+        self.reserved = port
+        self.port = port.number
         self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:  # pragma: no cover - overridden
@@ -53,6 +95,7 @@ class PrivateServer:
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         log = self.folder / "server.log"
+        self.reserved.release()
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
                 self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -65,6 +108,7 @@ class PrivateServer:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
         self.process = None
+        self.reserved.hold()
 
 
 class PrivateRedis(PrivateServer):
@@ -139,12 +183,13 @@ def private_redis(tmp_path_factory):
     """A private redis-server, stopped by PID at the end of the test."""
     if not REDIS:
         pytest.skip("redis-server is not installed")
-    server = PrivateRedis(tmp_path_factory.mktemp("redis"), free_port())
+    server = PrivateRedis(tmp_path_factory.mktemp("redis"), ReservedPort())
     server.start()
     try:
         yield server
     finally:
         server.kill()
+        server.reserved.release()
 
 
 @pytest.fixture
@@ -152,13 +197,14 @@ def private_mariadb(tmp_path_factory):
     """A private mariadbd with an empty `doorman` database, stopped by PID at the end."""
     if not MARIADBD:
         pytest.skip("mariadbd is not installed")
-    server = PrivateMariaDB(tmp_path_factory.mktemp("mariadb"), free_port())
+    server = PrivateMariaDB(tmp_path_factory.mktemp("mariadb"), ReservedPort())
     server.start()
     try:
         server.create_database()
         yield server
     finally:
         server.kill()
+        server.reserved.release()
 
 
 @pytest.fixture

@@ -17,18 +17,13 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from tests.helpers import PASSWORD, login, post_form
+from tests.private_services import ReservedPort
 from webapp.extensions import db as _db
 from webapp.models import OutboxMail, utcnow
 from webapp.services import outbox as outbox_service
 from webapp.services.outbox import deliver_pending
 
 pytestmark = pytest.mark.faults
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Inbox:
@@ -49,14 +44,16 @@ class Inbox:
 
 
 class SmtpServer:
-    """An aiosmtpd server on a fixed free port, started and stopped by the test."""
+    """An aiosmtpd server on a reserved port, started and stopped by the test."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        self.reserved = ReservedPort()
+        self.port = self.reserved.number
         self.inbox = Inbox()
         self.controller: Controller | None = None
 
     def start(self) -> None:
+        self.reserved.release()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
@@ -64,6 +61,7 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+            self.reserved.hold()
 
 
 @pytest.fixture
@@ -72,6 +70,7 @@ def smtp():
     server = SmtpServer()
     yield server
     server.stop()
+    server.reserved.release()
 
 
 @pytest.fixture
