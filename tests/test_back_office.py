@@ -140,3 +140,27 @@ def test_the_audit_log_names_its_targets(app, client, actor, user_factory, db):
 
 def _entry_id(db, action: str) -> int:
     return db.session.execute(select(AdminAudit.id).where(AdminAudit.action == action)).scalar_one()
+
+
+def test_the_attempts_list_pages_without_counting_every_attempt(app, client, actor):
+    """The attempts table grows with every sign-in: its list asks for a page, never a COUNT."""
+    from sqlalchemy import event
+
+    from webapp.extensions import db as extension
+
+    actor("admin")
+    statements = []
+    with app.app_context():
+        engine = extension.engine
+
+    def remember(conn, cursor, statement, *args):
+        statements.append(statement.lower())
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        r = client.get("/admin/admin_attempts/")
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert r.status_code == 200
+    reads = [s for s in statements if "from login_attempts" in s]
+    assert reads and not any("count(" in s for s in reads)
