@@ -178,3 +178,19 @@ def shared_secrets(folder: Path) -> dict[str, str]:
         )
     )
     return {"SECRET_KEY_FILE": str(secret), "RSA_PRIVATE_KEY_PATH": str(pem)}
+
+
+def node_env(url: str, folder: Path, redis_url: str) -> dict[str, str]:
+    """The environment of a production-like gunicorn node on this database and Redis."""
+    return {
+        **os.environ,
+        "DOORMAN_ENV": "production",
+        "DATABASE_URL": url,
+        "INSTANCE_PATH": str(folder / "node"),
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "TRUSTED_PROXY_COUNT": "1",
+        "SESSION_COOKIE_SECURE": "0",
+        "MAIL_BACKEND": "console",
+        "MAIL_ECHO": "0",
+        **shared_secrets(folder),
+    }

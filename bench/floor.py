@@ -37,9 +37,9 @@ from bench.common import (
     ROOT,
     Node,
     fresh_database,
+    node_env,
     refuse_shared_stores,
     seed,
-    shared_secrets,
 )
 from bench.throughput import MYSQL_URL, REDIS_URL, cpu_seconds, lock
 from config import DevelopmentConfig
@@ -152,18 +152,7 @@ def main() -> None:
         )
         seed(app, 0, (LOCKED,))
         lock(app, [LOCKED])
-        env = {
-            **os.environ,
-            "DOORMAN_ENV": "production",
-            "DATABASE_URL": url,
-            "INSTANCE_PATH": str(folder / "node"),
-            "RATELIMIT_STORAGE_URI": args.redis,
-            "TRUSTED_PROXY_COUNT": "1",
-            "SESSION_COOKIE_SECURE": "0",
-            "MAIL_BACKEND": "console",
-            "MAIL_ECHO": "0",
-            **shared_secrets(folder),
-        }
+        env = node_env(url, folder, args.redis)
         node = Node("node", env, args.workers, threads=1)
         body = json.dumps({"email": LOCKED, "password": PASSWORD})
         rows["(c0) Doorman, its public key (200)"] = serve(

@@ -45,9 +45,9 @@ from bench.common import (
     ROOT,
     Node,
     fresh_database,
+    node_env,
     refuse_shared_stores,
     seed,
-    shared_secrets,
 )
 from config import Config, DevelopmentConfig
 from webapp import create_app
@@ -100,18 +100,7 @@ def main() -> None:
         seed(app, args.users, tuple(locked))
         lock(app, locked)
         known_client(app)
-        env = {
-            **os.environ,
-            "DOORMAN_ENV": "production",
-            "DATABASE_URL": url,
-            "INSTANCE_PATH": str(folder / "node"),
-            "RATELIMIT_STORAGE_URI": args.redis,
-            "TRUSTED_PROXY_COUNT": "1",
-            "SESSION_COOKIE_SECURE": "0",
-            "MAIL_BACKEND": "console",
-            "MAIL_ECHO": "0",
-            **shared_secrets(folder),
-        }
+        env = node_env(url, folder, args.redis)
         node = Node("node", env, args.workers, threads=1)
         node.start(folder / "gunicorn.log")
         node.wait()

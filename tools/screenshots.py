@@ -31,6 +31,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # the browser tests' Chromium and flags
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import User
@@ -39,17 +40,6 @@ from webapp.services.demo import DEMO_DOMAIN, seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-# The browser tests' flags: Chromium's background services try to reach the internet.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDTHS = (1280, 390)
 MODES = ("light", "dark")
 HEIGHTS = {390: 844}  # a phone's screen; wider pages get a laptop's 800 px
