@@ -381,4 +381,6 @@ def test_back_office_pages_speak_german(client, actor):
     assert page_language(r) == "de"
     assert "Anmeldeversuche</a>" in html and "Postausgang</a>" in html  # the menu's view names
     assert ">Überall abmelden<" in html and ">Letzte Anmeldung<" in html  # an action, a column
+    assert ">Benutzername<" in html and ">Rolle<" in html
+    assert "Administrator" in html and "Regular user" not in html  # a role, in words
     assert "Sign out everywhere" not in html and "Mail outbox" not in html

@@ -50,6 +50,7 @@ from webapp.services import (
     reauth,
     sessions,
     sources,
+    wording,
 )
 from webapp.services.clock import admin_datetime_formatter
 from webapp.services.roles import is_admin, is_staff
@@ -224,6 +225,9 @@ class UserAdmin(SecureModelView):
         "totp_enabled_at",
     )
     column_labels = {
+        "email": _l("Email"),
+        "username": _l("Username"),
+        "role": _l("Role"),
         "is_active": _l("Active"),
         "email_verified_at": _l("Verified"),
         "last_login_at": _l("Last sign-in"),
@@ -234,6 +238,7 @@ class UserAdmin(SecureModelView):
     column_formatters = {
         "email": truncated(),
         "username": truncated(24),
+        "role": lambda view, context, model, name: wording.label(wording.ROLES, model.role),
         "email_verified_at": is_set,
         "totp_enabled_at": is_set,
     }
@@ -514,7 +519,13 @@ class AuditAdmin(ReadOnlyModelView):
     column_default_sort = ("created_at", True)
     column_list = ("created_at", "actor_email", "action", "target_id", "details")
     column_details_list = (*column_list, "target_type")
-    column_labels = {"actor_email": _l("By"), "target_id": _l("Target")}
+    column_labels = {
+        "created_at": _l("When"),
+        "actor_email": _l("By"),
+        "action": _l("Action"),
+        "target_id": _l("Target"),
+        "details": _l("Details"),
+    }
     column_filters = ("action", "actor_email", "target_type", "created_at")
     column_searchable_list = ("actor_email", "target_id", "details")
 
