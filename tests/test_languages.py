@@ -366,3 +366,21 @@ def test_template_lists_every_marked_string():
     with open(TRANSLATIONS / "messages.pot", "rb") as fh:
         template = _ids(read_po(fh))
     assert found == template, "run make translations"
+
+
+def test_back_office_pages_speak_german(client, actor):
+    actor("admin")
+    de = {"Accept-Language": "de"}
+    html = client.get("/dashboard/admin/", headers=de).get_data(as_text=True)
+    assert ">Versuche<" in html and ">Jetzt online<" in html and ">Erfolgsquote<" in html
+    html = client.get("/dashboard/admin/acquisition/", headers=de).get_data(as_text=True)
+    assert ">Registrierungen<" in html and ">E-Mail-Adresse bestätigt<" in html
+    assert "Registrierungen pro Quelle" in html  # the chart title
+    r = client.get("/admin/admin_users/", headers=de)
+    html = r.get_data(as_text=True)
+    assert page_language(r) == "de"
+    assert "Anmeldeversuche</a>" in html and "Postausgang</a>" in html  # the menu's view names
+    assert ">Überall abmelden<" in html and ">Letzte Anmeldung<" in html  # an action, a column
+    assert ">Benutzername<" in html and ">Rolle<" in html
+    assert "Administrator" in html and "Regular user" not in html  # a role, in words
+    assert "Sign out everywhere" not in html and "Mail outbox" not in html

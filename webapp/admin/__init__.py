@@ -16,8 +16,9 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
 from flask_admin.model.typefmt import DETAIL_FORMATTERS
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
@@ -49,6 +50,7 @@ from webapp.services import (
     reauth,
     sessions,
     sources,
+    wording,
 )
 from webapp.services.clock import admin_datetime_formatter
 from webapp.services.roles import is_admin, is_staff
@@ -205,7 +207,7 @@ class LockedFilter(BaseSQLAFilter):
         return "is"
 
 
-YES_NO = (("1", "Yes"), ("0", "No"))
+YES_NO = (("1", _l("Yes")), ("0", _l("No")))
 
 
 class UserAdmin(SecureModelView):
@@ -223,16 +225,20 @@ class UserAdmin(SecureModelView):
         "totp_enabled_at",
     )
     column_labels = {
-        "is_active": "Active",
-        "email_verified_at": "Verified",
-        "last_login_at": "Last sign-in",
-        "login_count": "Sign-ins",
-        "totp_enabled_at": "2FA",
-        "mfa_required": "2FA required",
+        "email": _l("Email"),
+        "username": _l("Username"),
+        "role": _l("Role"),
+        "is_active": _l("Active"),
+        "email_verified_at": _l("Verified"),
+        "last_login_at": _l("Last sign-in"),
+        "login_count": _l("Sign-ins"),
+        "totp_enabled_at": _l("2FA"),
+        "mfa_required": _l("2FA required"),
     }
     column_formatters = {
         "email": truncated(),
         "username": truncated(24),
+        "role": lambda view, context, model, name: wording.label(wording.ROLES, model.role),
         "email_verified_at": is_set,
         "totp_enabled_at": is_set,
     }
@@ -241,8 +247,8 @@ class UserAdmin(SecureModelView):
     column_filters = (
         "role",
         "is_active",
-        VerifiedFilter(User.email_verified_at, "Verified", options=YES_NO),
-        LockedFilter(User.email, "Locked", options=YES_NO),
+        VerifiedFilter(User.email_verified_at, _l("Verified"), options=YES_NO),
+        LockedFilter(User.email, _l("Locked"), options=YES_NO),
         "created_at",
     )
     column_default_sort = ("id", False)
@@ -277,43 +283,49 @@ class UserAdmin(SecureModelView):
             auth.request_password_reset(model.email)
         super().after_model_change(form, model, is_created)
 
-    @action("verify", "Mark email verified")
+    @action("verify", _l("Mark email verified"))
     def action_verify(self, ids):
         self._audited(ids, "mark_verified", changes.verify)
 
-    @action("activate", "Activate")
+    @action("activate", _l("Activate"))
     def action_activate(self, ids):
         self._audited(ids, "activate", lambda u: changes.set_active(u, True))
 
-    @action("deactivate", "Deactivate", "Deactivate the selected users and end their sessions?")
+    @action(
+        "deactivate", _l("Deactivate"), _l("Deactivate the selected users and end their sessions?")
+    )
     def action_deactivate(self, ids):
         self._audited(ids, "deactivate", lambda u: changes.set_active(u, False))
 
-    @action("unlock", "Unlock sign-in")
+    @action("unlock", _l("Unlock sign-in"))
     def action_unlock(self, ids):
         self._audited(ids, "unlock", changes.unlock)
 
-    @action("force_reset", "Force a password reset", "The current passwords stop working. Go on?")
+    @action(
+        "force_reset",
+        _l("Force a password reset"),
+        _l("The current passwords stop working. Go on?"),
+    )
     def action_force_reset(self, ids):
         self._audited(ids, "force_password_reset", changes.force_reset)
 
-    @action("require_mfa", "Require two-factor authentication")
+    @action("require_mfa", _l("Require two-factor authentication"))
     def action_require_mfa(self, ids):
         self._audited(ids, "require_mfa", lambda u: changes.set_flag(u, "mfa_required", True))
 
-    @action("waive_mfa", "Stop requiring two-factor authentication (the role may still)")
+    @action("waive_mfa", _l("Stop requiring two-factor authentication (the role may still)"))
     def action_waive_mfa(self, ids):
         self._audited(ids, "waive_mfa", lambda u: changes.set_flag(u, "mfa_required", False))
 
     @action(
         "reset_mfa",
-        "Reset two-factor authentication",
-        "Remove the authenticator, recovery codes and trusted browsers (a lost phone)?",
+        _l("Reset two-factor authentication"),
+        _l("Remove the authenticator, recovery codes and trusted browsers (a lost phone)?"),
     )
     def action_reset_mfa(self, ids):
         self._audited(ids, "reset_mfa", changes.reset_mfa)
 
-    @action("sign_out", "Sign out everywhere")
+    @action("sign_out", _l("Sign out everywhere"))
     def action_sign_out(self, ids):
         self._audited(ids, "sign_out_everywhere", changes.sign_out)
 
@@ -371,7 +383,7 @@ class SessionAdmin(ReadOnlyModelView):
     column_formatters_detail = {"user": session_owner}
     column_filters = ("kind", "revoked_at", "last_seen_at", "ip")
 
-    @action("revoke", "Revoke")
+    @action("revoke", _l("Revoke"))
     def action_revoke(self, ids):
         for row in db.session.execute(select(UserSession).where(UserSession.id.in_(ids))).scalars():
             details = audit.describe(row) + ("" if row.revoked_at is None else "; already ended")
@@ -405,19 +417,27 @@ class EventAdmin(ReadOnlyModelView):
     column_formatters_detail = {}
     column_filters = ("kind", "created_at", "acknowledged_at", "email", "ip", "country")
 
-    @action("acknowledge", "Acknowledge")
+    @action("acknowledge", _l("Acknowledge"))
     def action_acknowledge(self, ids):
         self._audited(ids, "acknowledge", changes.acknowledge)
 
-    @action("block_ip", "Block the address for 24 hours", "Refuse sign-ins from these addresses?")
+    @action(
+        "block_ip",
+        _l("Block the address for 24 hours"),
+        _l("Refuse sign-ins from these addresses?"),
+    )
     def action_block_ip(self, ids):
         self._audited(ids, "block_ip", changes.block_ip)
 
-    @action("lock_account", "Lock the account", "Lock sign-in to these accounts?")
+    @action("lock_account", _l("Lock the account"), _l("Lock sign-in to these accounts?"))
     def action_lock_account(self, ids):
         self._audited(ids, "lock_account", lambda e: changes.on_user(e, changes.lock_account))
 
-    @action("force_reset", "Force a password reset", "The current passwords stop working. Go on?")
+    @action(
+        "force_reset",
+        _l("Force a password reset"),
+        _l("The current passwords stop working. Go on?"),
+    )
     def action_force_reset(self, ids):
         self._audited(
             ids, "force_password_reset", lambda e: changes.on_user(e, changes.force_reset)
@@ -455,9 +475,11 @@ class SourceAdmin(SecureModelView):
 
     @action(
         "merge",
-        "Merge",
-        "Move the users of the selected sources into the one with the most users, "
-        "and delete the others?",
+        _l("Merge"),
+        _l(
+            "Move the users of the selected sources into the one with the most users, "
+            "and delete the others?"
+        ),
     )
     def action_merge(self, ids):
         chosen = (
@@ -499,7 +521,13 @@ class AuditAdmin(ReadOnlyModelView):
     column_default_sort = ("created_at", True)
     column_list = ("created_at", "actor_email", "action", "target_id", "details")
     column_details_list = (*column_list, "target_type")
-    column_labels = {"actor_email": "By", "target_id": "Target"}
+    column_labels = {
+        "created_at": _l("When"),
+        "actor_email": _l("By"),
+        "action": _l("Action"),
+        "target_id": _l("Target"),
+        "details": _l("Details"),
+    }
     column_filters = ("action", "actor_email", "target_type", "created_at")
     column_searchable_list = ("actor_email", "target_id", "details")
 
@@ -514,7 +542,9 @@ class AuditAdmin(ReadOnlyModelView):
         known = g.get("audit_targets") or audit.targets([model])
         label, user_id = known.get((model.target_type, model.target_id), (None, None))
         if label is None:
-            return f"{model.target_type} #{model.target_id} (no longer exists)"
+            return _(
+                "%(kind)s #%(id)s (no longer exists)", kind=model.target_type, id=model.target_id
+            )
         return user_link(user_id, label)
 
     column_formatters = {"target_id": _target, "actor_email": truncated(24)}
@@ -551,13 +581,13 @@ class OutboxAdmin(ReadOnlyModelView):
     }
     column_formatters_detail = {}
     column_filters = (
-        FilterEqual(OutboxMail.status, "Status", options=[(s, s) for s in STATUSES]),
+        FilterEqual(OutboxMail.status, _l("Status"), options=[(s, s) for s in STATUSES]),
         "recipient",
         "created_at",
     )
     column_searchable_list = ("recipient", "subject")
 
-    @action("retry", "Retry now", "Send the selected messages again now?")
+    @action("retry", _l("Retry now"), _l("Send the selected messages again now?"))
     def action_retry(self, ids):
         ids = [int(i) for i in ids]
         before = {
@@ -580,19 +610,25 @@ def init_admin(app: Flask) -> Admin:
     """Build the Flask-Admin instance and its views for this app."""
     admin = Admin(
         app,
-        name="Doorman admin",
+        name=_l("Doorman admin"),
         theme=Bootstrap4Theme(),
         index_view=SecureIndexView(url="/admin"),
         csp_nonce_generator=csp_nonce,
     )
-    admin.add_view(UserAdmin(User, db, name="Users", endpoint="admin_users"))
-    admin.add_view(AttemptAdmin(LoginAttempt, db, name="Login attempts", endpoint="admin_attempts"))
-    admin.add_view(SessionAdmin(UserSession, db, name="Sessions", endpoint="admin_sessions"))
-    admin.add_view(EventAdmin(SecurityEvent, db, name="Security events", endpoint="admin_events"))
-    admin.add_view(BlockAdmin(IpBlock, db, name="Blocked addresses", endpoint="admin_blocks"))
-    admin.add_view(SourceAdmin(RegistrationSource, db, name="Sources", endpoint="admin_sources"))
-    admin.add_view(AuditAdmin(AdminAudit, db, name="Audit log", endpoint="admin_audit"))
-    admin.add_view(OutboxAdmin(OutboxMail, db, name="Mail outbox", endpoint="admin_outbox"))
+    admin.add_view(UserAdmin(User, db, name=_l("Users"), endpoint="admin_users"))
+    admin.add_view(
+        AttemptAdmin(LoginAttempt, db, name=_l("Login attempts"), endpoint="admin_attempts")
+    )
+    admin.add_view(SessionAdmin(UserSession, db, name=_l("Sessions"), endpoint="admin_sessions"))
+    admin.add_view(
+        EventAdmin(SecurityEvent, db, name=_l("Security events"), endpoint="admin_events")
+    )
+    admin.add_view(BlockAdmin(IpBlock, db, name=_l("Blocked addresses"), endpoint="admin_blocks"))
+    admin.add_view(
+        SourceAdmin(RegistrationSource, db, name=_l("Sources"), endpoint="admin_sources")
+    )
+    admin.add_view(AuditAdmin(AdminAudit, db, name=_l("Audit log"), endpoint="admin_audit"))
+    admin.add_view(OutboxAdmin(OutboxMail, db, name=_l("Mail outbox"), endpoint="admin_outbox"))
     app.after_request(_html_lang)
     return admin
 
@@ -605,5 +641,6 @@ def _html_lang(response):
         and response.mimetype == "text/html"
         and not response.direct_passthrough
     ):
-        response.set_data(response.get_data().replace(b"<html>", b'<html lang="en">', 1))
+        lang = f'<html lang="{get_locale() or "en"}">'.encode()
+        response.set_data(response.get_data().replace(b"<html>", lang, 1))
     return response

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webapp.extensions import db
@@ -210,11 +211,17 @@ def chart_data(data: dict) -> dict:
 def figures(data: dict) -> dict[str, dict]:
     """Plotly figures for the acquisition page: sign-ups per source, and the two shares."""
     by_month = bool(data["labels"]) and len(data["labels"][0]) == 7
+    # The JSON API keeps the English names; the page's charts speak the page's language.
+    shown = {OTHER: _("Other sources"), UNKNOWN: _("Unknown source")}
+    share_names = {
+        "verified_share": _("Verified email (%)"),
+        "returned_share": _("Signed in within 7 days (%)"),
+    }
     signups = {
         "data": [
             {
                 "type": "bar",
-                "name": name,
+                "name": shown.get(name, name),
                 "x": data["labels"],
                 "y": counts,
                 "marker": {"color": colour(i)},
@@ -222,7 +229,7 @@ def figures(data: dict) -> dict[str, dict]:
             for i, (name, counts) in enumerate(data["series"])
         ],
         "layout": _layout(
-            "Sign-ups per source",
+            _("Sign-ups per source"),
             barmode="stack",
             xaxis={"type": "category" if by_month else "date"},
             yaxis={"rangemode": "tozero"},
@@ -233,15 +240,15 @@ def figures(data: dict) -> dict[str, dict]:
         "data": [
             {
                 "type": "bar",
-                "name": label,
+                "name": share_names[key],
                 "x": [r.name for r in rows],
                 "y": [getattr(r, key) for r in rows],
                 "marker": {"color": colour(i)},
             }
-            for i, (label, key) in enumerate(SHARES)
+            for i, (_label, key) in enumerate(SHARES)
         ],
         "layout": _layout(
-            "Share of sign-ups (%)",
+            _("Share of sign-ups (%)"),
             barmode="group",
             xaxis={"type": "category"},
             yaxis={"range": [0, 100]},

@@ -7,6 +7,8 @@ and checked against Plotly's schema in the tests.
 
 from __future__ import annotations
 
+from babel.dates import get_day_names
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -105,11 +107,17 @@ def hour_figure(distribution: dict) -> dict:
     }
 
 
+def _weekdays() -> list[str]:
+    """Monday to Sunday, abbreviated in the page's language (the API keeps "Mon"…"Sun")."""
+    names = get_day_names("abbreviated", locale=get_locale() or "en")
+    return [names[day] for day in range(7)]
+
+
 def weekday_figure(distribution: dict) -> dict:
     """Attempts by weekday in the viewer's zone."""
     days = distribution["day_of_week"]
     return {
-        "data": _pair(days["labels"], days["successes"], days["failures"]),
+        "data": _pair(_weekdays(), days["successes"], days["failures"]),
         "layout": _layout(_("By weekday"), barmode="stack", xaxis={"type": "category"}),
     }
 
@@ -122,7 +130,7 @@ def heatmap_figure(distribution: dict) -> dict:
                 "type": "heatmap",
                 "z": distribution["heatmap"],
                 "x": HOURS,
-                "y": distribution["day_of_week"]["labels"],
+                "y": _weekdays(),
                 "colorscale": [[0, "#f1f5fb"], [1, "#0d47a1"]],
                 "hovertemplate": "%{y} %{x}: %{z} attempts<extra></extra>",
             }
