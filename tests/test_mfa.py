@@ -490,9 +490,9 @@ def test_admin_analytics_show_methods_and_coverage_per_role(app, client, actor, 
     actor("admin")
     html = client.get("/dashboard/admin/").get_data(as_text=True)
     assert _rows_of(html, "factor-coverage") == [
-        ["user", "1", "1", "100.0%"],
-        ["staff", "1", "1", "100.0%"],
-        ["admin", "1", "0", "0.0%"],
+        ["Regular user", "1", "1", "100.0%"],
+        ["Staff", "1", "1", "100.0%"],
+        ["Administrator", "1", "0", "0.0%"],
     ]
     assert ["password", "1", "0"] in _rows_of(html, "methods-table")
     assert 'id="factor-coverage-trend"' in html
