@@ -84,7 +84,7 @@ def lit_presets(html):
 
 def test_only_the_chosen_preset_is_lit_when_two_cover_the_same_days(client, viewer, monkeypatch):
     # On the 30th "30 days" and "This month" are the same days.
-    monkeypatch.setattr(analytics, "utcnow", lambda: datetime(2026, 11, 30, 9))
+    monkeypatch.setattr(analytics.windows, "utcnow", lambda: datetime(2026, 11, 30, 9))
     days = "/dashboard/?start_date=2026-11-01&end_date=2026-11-30"
     html = client.get(days).get_data(as_text=True)
     assert lit_presets(html) == ["30 days"]  # nothing chosen: the first that matches
