@@ -8,6 +8,9 @@
 -- that comes free waits for the next slot, so the rate holds whatever the answers' latency,
 -- as long as the connections suffice; a server that cannot keep up gets them all at once.
 
+-- The shared answer counting and RESULT line (results.lua, beside this script).
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "results.lua")
+
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
@@ -20,7 +23,6 @@ local function now_ms()
   return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
 end
 
-local threads = {}
 local count = 0
 
 function setup(thread)
@@ -55,28 +57,4 @@ function delay()
   start = start or now_ms()
   slots = slots + 1
   return math.max(0, math.floor(start + (slots - 1) * interval - now_ms()))
-end
-
-function response(status, headers, body)
-  answered[status] = (answered[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local statuses = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("answered")) do
-      statuses[status] = (statuses[status] or 0) + n
-    end
-  end
-  local parts = {}
-  for status, n in pairs(statuses) do
-    table.insert(parts, string.format('"%d": %d', status, n))
-  end
-  io.write(string.format(
-    'RESULT {"requests": %d, "seconds": %f, "p50": %f, "p95": %f, "p99": %f, ' ..
-    '"socket_errors": %d, "statuses": {%s}}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
-    latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    table.concat(parts, ", ")))
 end

@@ -41,7 +41,7 @@ from bench.common import (
     refuse_shared_stores,
     seed,
 )
-from bench.throughput import MYSQL_URL, REDIS_URL, cpu_seconds, lock
+from bench.throughput import MYSQL_URL, REDIS_URL, cpu_seconds, lock, start_wrk, wrk_result
 from config import DevelopmentConfig
 from webapp import create_app
 
@@ -208,16 +208,7 @@ def serve(node: Node, folder: Path, args, request: list[str], skip_start=False, 
 
 def wrk(node: Node, args, request: list[str], seconds: float) -> dict:
     """One wrk run of floor.lua at twice the workers' concurrency."""
-    command = [
-        *("wrk", "-t2", f"-c{2 * args.workers}", f"-d{max(1, round(seconds))}s"),
-        *("--timeout", "30s", "-s", str(SCRIPT), f"http://127.0.0.1:{node.port}", "--"),
-        *request,
-    ]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line.removeprefix("RESULT "))
-    raise RuntimeError(f"wrk gave no result:\n{out}")
+    return wrk_result(start_wrk(node, SCRIPT, 2, 2 * args.workers, seconds, request))
 
 
 def report(args, rows: dict, load: list[float]) -> None:

@@ -2,7 +2,9 @@
 -- turn (thread i takes i, i + threads, ...), each from an address of its own.
 -- Arguments after "--": first user, users, domain, password, threads.
 
-local threads = {}
+-- The shared answer counting and RESULT line (results.lua, beside this script).
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "results.lua")
+
 local count = 0
 
 function setup(thread)
@@ -25,28 +27,4 @@ function request()
   local body = string.format('{"email": "%s", "password": "%s"}', email, password)
   local headers = {["Content-Type"] = "application/json", ["X-Forwarded-For"] = ip}
   return wrk.format("POST", "/api/user/token/", headers, body)
-end
-
-function response(status, headers, body)
-  answered[status] = (answered[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local statuses = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("answered")) do
-      statuses[status] = (statuses[status] or 0) + n
-    end
-  end
-  local parts = {}
-  for status, n in pairs(statuses) do
-    table.insert(parts, string.format('"%d": %d', status, n))
-  end
-  io.write(string.format(
-    'RESULT {"requests": %d, "seconds": %f, "p50": %f, "p95": %f, "p99": %f, ' ..
-    '"socket_errors": %d, "statuses": {%s}}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
-    latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    table.concat(parts, ", ")))
 end

@@ -187,10 +187,10 @@ def drive(node: Node, args, seconds: float, flood_rate: float = 0) -> tuple[dict
     """Sign-ins at 2x the workers (and the refused flood at flood_rate a second) for a while."""
     threads = 2
     accounts = [0, args.users, DOMAIN, PASSWORD, threads]
-    legit = _wrk(node, SIGN_INS, threads, 2 * args.workers, seconds, accounts)
+    legit = start_wrk(node, SIGN_INS, threads, 2 * args.workers, seconds, accounts)
     flood = None
     if flood_rate:
-        flood = _wrk(
+        flood = start_wrk(
             node,
             FLOOD,
             threads,
@@ -198,13 +198,14 @@ def drive(node: Node, args, seconds: float, flood_rate: float = 0) -> tuple[dict
             seconds,
             [args.users, LOCKED, DOMAIN, PASSWORD, threads, flood_rate],
         )
-    results = [_result(p) for p in (legit, flood) if p is not None]
+    results = [wrk_result(p) for p in (legit, flood) if p is not None]
     return results[0], (results[1] if flood else None)
 
 
-def _wrk(
+def start_wrk(
     node: Node, script: Path, threads: int, connections: int, seconds: float, arguments: list
 ) -> subprocess.Popen:
+    """Start wrk with one of the bench's Lua scripts against the node."""
     command = [
         "wrk",
         f"-t{threads}",
@@ -221,7 +222,8 @@ def _wrk(
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _result(process: subprocess.Popen) -> dict:
+def wrk_result(process: subprocess.Popen) -> dict:
+    """The RESULT line a script's done() prints (bench/results.lua)."""
     out, _ = process.communicate()
     for line in out.splitlines():
         if line.startswith("RESULT "):
